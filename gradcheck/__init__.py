@@ -1,0 +1,19 @@
+"""gradcheck: checks hand-written backpropagation against finite differences and names the bug."""
+
+from .checker import assert_gradients, check
+from .errors import CheckError, GradientError
+from .numdiff import step_size
+from .report import ParamResult, Report
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckError",
+    "GradientError",
+    "ParamResult",
+    "Report",
+    "assert_gradients",
+    "check",
+    "step_size",
+    "__version__",
+]

@@ -1,0 +1,5 @@
+"""`python -m gradcheck`: the command line."""
+
+from .cli import main
+
+main()

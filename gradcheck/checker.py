@@ -1,0 +1,378 @@
+"""Checking: the analytic gradient against finite differences, parameter by parameter, into a Report."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from . import compare as cmp
+from . import diagnosis as dg
+from . import numdiff
+from .errors import CheckError, EvaluationFailed, GradientError
+from .params import Params, as_params
+from .report import ParamResult, Report
+
+_NOISE_POINTS = 9  # samples for the noise estimate: f at x + j·s, j = -4 … 4
+_NOISE_ULPS = 64  # s, in units of the loss dtype's eps relative to each entry
+_AMBIGUOUS = 4.0  # a refined difference within this many tolerances is judged by its convergence order
+
+
+def _scalar(value: Any, what: str, allow_complex: bool = False) -> complex:
+    if type(value) is float:
+        return value
+    if isinstance(value, (str, bytes)) or value is None:
+        raise CheckError(f"{what} returned {value!r}; expected a scalar: a float or a 0-d/size-1 array",
+                         expected="scalar", found=type(value).__name__)
+    try:
+        array = np.asarray(value)
+    except Exception as exc:
+        raise CheckError(f"{what} returned a {type(value).__name__}; expected a float or a 0-d/size-1 array",
+                         expected="scalar", found=type(value).__name__) from exc
+    if array.size != 1 or array.dtype.kind not in "fiucb":
+        raise CheckError(f"{what} returned {'an array of shape ' + str(array.shape) if array.size != 1 else 'a ' + str(array.dtype) + ' value'}; "
+                         "expected a scalar loss: a float or a 0-d/size-1 array (sum or average it)",
+                         expected="scalar", found=f"shape {array.shape}, dtype {array.dtype}")
+    item = array.reshape(()).item()
+    if isinstance(item, complex) and not allow_complex:
+        return item.real
+    return item
+
+
+class _Objective:
+    """The loss as a function of private buffers: calling it evaluates the loss where the buffers stand."""
+
+    def __init__(self, loss: Callable, params: Params, dtype, returns_grad: bool) -> None:
+        self.loss = loss
+        self.params = params
+        self.buffers = params.copies(dtype)
+        self.flat = [b.reshape(-1) for b in self.buffers]
+        self.returns_grad = returns_grad
+        self.complex = np.dtype(dtype or np.float64).kind == "c"
+        self.dtype = np.result_type(*self.buffers)
+        self.calls = 0
+
+    def __call__(self) -> complex:
+        self.calls += 1
+        out = self.loss(self.params.build(self.buffers))
+        if self.returns_grad:
+            out = _split(out)[0]
+        return _scalar(out, "loss", self.complex)
+
+
+def _split(out: Any) -> tuple[Any, Any]:
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise CheckError(f"loss returned {type(out).__name__}; with grad=None it must return (value, grads), "
+                         "the loss and its gradients together", expected="(value, grads)", found=type(out).__name__)
+    return out
+
+
+def _call(fn: Callable, arg: Any, what: str) -> Any:
+    try:
+        return fn(arg)
+    except CheckError:
+        raise
+    except Exception as exc:
+        raise CheckError(f"{what} raised {type(exc).__name__}: {exc} (at the given parameters)",
+                         expected="a value", found=repr(exc)) from exc
+
+
+def _evaluation_error(exc: EvaluationFailed, name: str) -> CheckError:
+    if isinstance(exc.cause, CheckError):
+        return exc.cause
+    return CheckError(f"loss raised {type(exc.cause).__name__}: {exc.cause} when entry {exc.index} of {name!r} "
+                      f"was moved by {exc.offset} step(s); the loss must be defined near the given point",
+                      expected="a value", found=repr(exc.cause))
+
+
+def _analytic(loss, grad, params: Params, dtype=None) -> tuple[list, dict]:
+    if grad is None:
+        _, grads = _split(_call(loss, params.build(params.copies(dtype)), "loss"))
+        return params.read_grads(grads, "loss")
+    return params.read_grads(_call(grad, params.build(params.copies(dtype)), "grad"), "grad")
+
+
+def _objective(loss, params: Params, returns_grad: bool) -> tuple[_Objective, float, list[str]]:
+    """The objective in float64 where the loss allows it, else in the parameters' own dtypes."""
+    notes = []
+    native = np.result_type(*params.arrays)
+    candidates = [np.float64, None] if native != np.float64 else [None]
+    for dtype in candidates:
+        obj = _Objective(loss, params, dtype, returns_grad)
+        try:
+            f0 = obj()
+        except CheckError:
+            if dtype is None:
+                raise
+            continue
+        except Exception as exc:
+            if dtype is None:
+                raise CheckError(f"loss raised {type(exc).__name__}: {exc} (at the given parameters)",
+                                 expected="a value", found=repr(exc)) from exc
+            continue
+        if not np.isfinite(f0):
+            if dtype is None:
+                raise CheckError(f"loss is {f0} at the given parameters; a gradient can only be checked where "
+                                 "the loss is finite: look for log(0), an overflow or a division by zero",
+                                 expected="a finite loss", found=f0)
+            continue
+        if dtype is np.float64 and native != np.float64:
+            notes.append(f"the loss was evaluated in float64 for the numerical side (parameters are {native})")
+        elif native != np.float64:
+            notes.append(f"the loss does not accept float64 parameters; differences taken in {native}")
+        return obj, float(f0), notes
+    raise AssertionError("unreachable")
+
+
+def _noise(obj: _Objective, f0: float, rng: np.random.Generator) -> float:
+    eps = np.finfo(obj.dtype).eps
+    originals = [b.copy() for b in obj.buffers]
+    shifts = [_NOISE_ULPS * eps * np.maximum(1.0, np.abs(b)) * rng.choice((-1.0, 1.0), b.shape) for b in originals]
+    values = []
+    try:
+        for j in range(-(_NOISE_POINTS // 2), _NOISE_POINTS // 2 + 1):
+            if j == 0:
+                values.append(f0)
+                continue
+            for b, o, s in zip(obj.buffers, originals, shifts):
+                np.add(o, j * s, out=b, casting="unsafe")
+            values.append(obj())
+    finally:
+        for b, o in zip(obj.buffers, originals):
+            b[...] = o
+    return max(numdiff.noise_level(values), eps * abs(f0))
+
+
+def _complex_objective(loss, params: Params, returns_grad: bool, f0: float, real: _Objective) -> _Objective | None:
+    """A complex objective when the loss is analytic in its parameters: complex in, complex out, same slope."""
+    obj = _Objective(loss, params, np.complex128, returns_grad)
+    try:
+        value = obj()
+    except Exception:
+        return None
+    if not isinstance(value, complex) or not np.isfinite(value) or abs(value.real - f0) > 1e-8 * max(1.0, abs(f0)):
+        return None
+    # The loss must also be analytic: its complex-step slope along one
+    # coordinate must agree with a central difference there.
+    for flat_c, flat_r in zip(obj.flat, real.flat):
+        if flat_c.size:
+            h = numdiff.step_size(flat_r[:1])
+            try:
+                fc = numdiff.sample_axes(obj, flat_c, numdiff.step_size(flat_c[:1], method="complex-step"), (1j,), [0])
+                fr = numdiff.sample_axes(real, flat_r, h, (1, -1), [0])
+            except Exception:
+                return None
+            slope_c = fc[0, 0].imag / numdiff.step_size(flat_c[:1], method="complex-step")[0]
+            slope_r = numdiff.central(fr[0], fr[1], h)[0]
+            if abs(slope_c - slope_r) > 1e-5 * max(abs(slope_r), 1e-8 * max(1.0, abs(f0))) + 1e-9:
+                return None
+            break
+    return obj
+
+
+def check(
+    loss: Callable,
+    grad: Callable | None,
+    params: Any,
+    *,
+    method: str = "central",
+    eps: float | None = None,
+    rtol: float | None = None,
+    atol: float = 0.0,
+    seed: int = 0,
+    batch_size: int | None = None,
+) -> Report:
+    """Compare the analytic gradient of ``loss`` with finite differences, parameter by parameter.
+
+    ``loss(params)`` returns a scalar; ``grad(params)`` returns gradients in the
+    structure of ``params`` (a dict, one array, or a list of arrays). With
+    ``grad=None``, ``loss`` returns ``(value, grads)``. ``method`` is
+    "central", "richardson", "complex-step" or "auto"; ``eps`` fixes the
+    step (default: per entry, from the dtype and magnitude); ``rtol`` and
+    ``atol`` add to each entry's error estimate; ``batch_size`` lets the
+    diagnosis name a missing mean. Returns a :class:`Report`; never raises for
+    a wrong gradient, only :class:`CheckError` when the check cannot be made.
+    """
+    if method not in numdiff.METHODS:
+        raise CheckError(f"method is {method!r}; expected one of {', '.join(numdiff.METHODS)}",
+                         expected=numdiff.METHODS, found=method)
+    p = as_params(params)
+    returns_grad = grad is None
+    analytic, extras = _analytic(loss, grad, p)
+    real, f0, notes = _objective(loss, p, returns_grad)
+    rng = np.random.default_rng(seed)
+    noise = _noise(real, f0, rng)
+    used = method
+    if method in ("auto", "complex-step"):
+        objc = _complex_objective(loss, p, returns_grad, f0, real)
+        if objc is None:
+            if method == "complex-step":
+                raise CheckError("method 'complex-step' needs a loss that accepts complex parameters and returns "
+                                 "a complex value analytic in them; this loss does not: use method='central'",
+                                 expected="a complex-analytic loss", found="a real-only loss")
+            used = "central"
+            notes.append("auto: the loss is not complex-analytic, central differences used")
+        else:
+            used = "complex-step"
+            if method == "auto":
+                notes.append("auto: the loss is complex-analytic, complex-step used")
+    else:
+        objc = None
+    state = _State(real, objc, f0, noise, eps, rtol, atol, batch_size, used, lambda: _analytic(loss, grad, p, np.float64))
+    results = [state.check_param(i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
+    for name, g in extras.items():
+        results.append(ParamResult(name, False, dg.SHAPE_MISMATCH, None, tuple(g.shape), 0, int(g.size), 0.0, 0.0,
+                                   f"grad returned {name!r}, which is not a parameter", {"extra": True}))
+    evaluations = real.calls + (objc.calls if objc else 0)
+    return Report(tuple(results), used, evaluations, diagnosis=dg.across(results), notes=tuple(notes))
+
+
+class _State:
+    """What a check keeps while it measures its parameters one by one."""
+
+    def __init__(self, real, objc, f0, noise, eps, rtol, atol, batch_size, method, analytic64):
+        self.real, self.objc, self.f0, self.noise = real, objc, f0, noise
+        self.eps, self.rtol, self.atol, self.batch_size, self.method = eps, rtol, atol, batch_size, method
+        self._analytic64 = analytic64
+        self._a64: list | None = None
+
+    def analytic64(self, index: int) -> np.ndarray | None:
+        """The analytic gradient at float64 copies of the parameters, when grad accepts them."""
+        if self._a64 is None:
+            try:
+                self._a64 = self._analytic64()[0]
+            except Exception:
+                self._a64 = []
+        return self._a64[index] if index < len(self._a64) else None
+
+    def _sample(self, obj, flat, steps, offsets, name, indices=None) -> np.ndarray:
+        try:
+            samples = numdiff.sample_axes(obj, flat, steps, offsets, indices)
+        except EvaluationFailed as exc:
+            raise _evaluation_error(exc, name) from exc.cause
+        bad = ~np.isfinite(samples)
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            entry = indices[col] if indices is not None else col
+            raise CheckError(f"loss is {samples[row, col]} when entry {entry} of {name!r} is moved by "
+                             f"{offsets[row]} step(s); the loss must be finite near the given point",
+                             expected="a finite loss", found=samples[row, col])
+        return samples
+
+    def _steps(self, flat: np.ndarray, method: str) -> np.ndarray:
+        if self.eps is not None:
+            return np.broadcast_to(np.asarray(self.eps, dtype=np.float64), flat.shape).copy()
+        return numdiff.step_size(flat, self.real.dtype if method != "complex-step" else np.float64, method)
+
+    def check_param(self, index: int, name: str, analytic: np.ndarray | None) -> ParamResult:
+        real = self.real
+        flat = real.flat[index]
+        shape = real.buffers[index].shape
+        if flat.size == 0:
+            return ParamResult(name, analytic is not None and analytic.shape == shape,
+                               dg.OK if analytic is not None and analytic.shape == shape else dg.SHAPE_MISMATCH,
+                               shape, None if analytic is None else analytic.shape, 0, 0, 0.0, 0.0)
+        h = self._steps(flat, "central")
+        fplus = fminus = None
+        if self.method == "complex-step":
+            hc = self._steps(flat, "complex-step")
+            samples = self._sample(self.objc, self.objc.flat[index], hc, (1j,), name)
+            value = samples[0].imag / hc
+            error = np.finfo(np.float64).eps * (np.abs(value) + 1e-300)
+        elif self.method == "richardson":
+            hr = self._steps(flat, "richardson")
+            s = self._sample(real, flat, hr, (1, -1, 0.5, -0.5), name)
+            d1, d2 = numdiff.central(s[0], s[1], hr), numdiff.central(s[2], s[3], hr / 2)
+            value = d2 + (d2 - d1) / 3.0
+            error = np.abs(d2 - d1) / 3.0 + 2.0 * self.noise / hr
+        else:
+            fplus, fminus = self._sample(real, flat, h, (1, -1), name)
+            value = numdiff.central(fplus, fminus, h)
+            error = self.noise / h
+        a = None if analytic is None else np.asarray(analytic)
+        a_dtype = a.dtype if a is not None else np.dtype(np.float64)
+        tol = cmp.tolerance(value, error, a_dtype, self.rtol, self.atol)
+        detail: dict[str, Any] = {}
+        comparison = None
+        if a is not None and a.shape == shape and np.all(np.isfinite(a)):
+            af = a.reshape(-1).astype(np.float64)
+            mismatched = np.abs(af - value) > tol
+            if mismatched.any():
+                mismatched = self._second_look(index, name, af, flat, h, value, error, tol, mismatched,
+                                               fplus, fminus, a_dtype, detail)
+            comparison = cmp.compare(af, value, tol)
+            comparison = cmp.Comparison(comparison.abs_error, comparison.rel_error, tol, mismatched)
+        numerical = value.reshape(shape)
+        diagnosis = dg.diagnose(a, numerical, tol.reshape(shape), (cmp.SAFETY * error).reshape(shape),
+                                None if comparison is None else comparison.mismatched.reshape(shape),
+                                self.batch_size, name)
+        detail.update(diagnosis.detail)
+        if comparison is None:
+            mismatched_count = flat.size
+            max_abs = max_rel = float("inf")
+            if a is not None and a.shape == shape:
+                diff = np.abs(a.astype(np.float64).reshape(-1) - value)
+                max_abs, max_rel = float(np.nanmax(diff)) if np.isfinite(diff).any() else max_abs, max_rel
+            rel = None
+        else:
+            mismatched_count = comparison.count
+            max_abs, max_rel = comparison.max_abs_error, comparison.max_rel_error
+            rel = comparison.rel_error.reshape(shape)
+        return ParamResult(name, diagnosis.kind == dg.OK, diagnosis.kind, shape, None if a is None else a.shape,
+                           flat.size, mismatched_count, max_abs, max_rel, diagnosis.hint, detail,
+                           a, numerical, rel)
+
+    def _second_look(self, index, name, af, flat, h, value, error, tol, mismatched, fplus, fminus, a_dtype, detail):
+        """Refine the suspect entries in place; return which are still wrong.
+
+        Suspects are re-measured at half the step (Richardson). An entry is
+        accepted when the refined value agrees; at a kink when the analytic
+        value lies between the one-sided slopes; when the difference is
+        within a few tolerances and its Taylor remainder converges at order
+        2; and, for low-precision gradients, when the float64 analytic
+        gradient agrees (the formula is right, the rest is rounding).
+        """
+        idx = np.flatnonzero(mismatched)
+        if fplus is None:
+            fplus, fminus = self._sample(self.real, flat, h, (1, -1), name, idx)
+        else:
+            fplus, fminus = fplus[idx], fminus[idx]
+        # Re-measure along the real axis only: the complex step has no one-sided slopes.
+        try:
+            refined = numdiff.refine(self.real, flat, h, idx, self.f0, fplus, fminus, self.noise, af[idx])
+        except EvaluationFailed as exc:
+            raise _evaluation_error(exc, name) from exc.cause
+        value[idx] = refined.value
+        error[idx] = np.maximum(error[idx], refined.error)
+        tol[idx] = cmp.tolerance(value, error, a_dtype, self.rtol, self.atol)[idx]
+        diff = np.abs(af[idx] - value[idx])
+        still = diff > tol[idx]
+        low, high = np.minimum(refined.left, refined.right), np.maximum(refined.left, refined.right)
+        at_kink = refined.kink & (af[idx] >= low - tol[idx]) & (af[idx] <= high + tol[idx])
+        converges = (diff <= _AMBIGUOUS * tol[idx]) & (refined.order >= 1.5)
+        still &= ~at_kink & ~converges
+        if refined.kink.any():
+            kinks = idx[refined.kink]
+            detail["kinks"] = int(refined.kink.sum())
+            detail["kink_indices"] = [int(i) for i in kinks[:5]]
+        if still.any() and a_dtype != np.float64:
+            a64 = self.analytic64(index)
+            if a64 is not None and a64.size == af.size:
+                a64 = a64.reshape(-1).astype(np.float64)[idx]
+                tol64 = cmp.tolerance(value, error, np.float64, None, self.atol)[idx]
+                rounding = cmp.tolerance(a64, 0.0, a_dtype, self.rtol, self.atol)
+                still &= ~((np.abs(a64 - value[idx]) <= tol64) & (np.abs(af[idx] - a64) <= rounding))
+        orders = refined.order[still]
+        orders = orders[np.isfinite(orders)]
+        if orders.size:
+            detail["order"] = float(np.median(orders))
+        out = np.zeros_like(mismatched)
+        out[idx[still]] = True
+        return out
+
+def assert_gradients(loss: Callable, grad: Callable | None, params: Any, **options: Any) -> Report:
+    """Like :func:`check`, but raise :class:`GradientError` with the report as message when a gradient is wrong."""
+    report = check(loss, grad, params, **options)
+    if not report.ok:
+        raise GradientError(report)
+    return report

@@ -1,0 +1,78 @@
+"""Comparison and tolerances: where an analytic gradient and a numerical one disagree beyond their errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# How far past its error estimate a difference must lie before it counts:
+# the estimates are orders of magnitude, not bounds.
+SAFETY = 10.0
+
+_DEFAULT_RTOL = {np.dtype(np.float64): 1e-6, np.dtype(np.float32): 1e-3, np.dtype(np.float16): 3e-2}
+
+
+def default_rtol(dtype) -> float:
+    """The relative tolerance for an analytic gradient computed in ``dtype``.
+
+    Well below the smallest error the check must catch (1e-3 in float64,
+    1e-2 in float32), well above the dtype's rounding of a typical gradient.
+    """
+    dtype = np.dtype(dtype)
+    return _DEFAULT_RTOL.get(dtype, float(np.sqrt(np.finfo(dtype).eps)) if dtype.kind == "f" else 1e-6)
+
+
+def tolerance(numerical, error, analytic_dtype, rtol: float | None = None, atol: float = 0.0) -> np.ndarray:
+    """The largest difference each entry may show and still be right.
+
+    ``atol + rtol * |numerical| + SAFETY * (numerical error + analytic rounding)``,
+    where the analytic rounding is the analytic dtype's eps times the entry
+    and the tensor's largest entry (sums over a batch cancel).
+    """
+    numerical = np.asarray(numerical, dtype=np.float64)
+    if rtol is None:
+        rtol = default_rtol(analytic_dtype)
+    eps = np.finfo(analytic_dtype).eps if np.dtype(analytic_dtype).kind == "f" else np.finfo(np.float64).eps
+    magnitude = np.abs(numerical)
+    scale = float(magnitude.max()) if magnitude.size else 0.0
+    return atol + rtol * magnitude + SAFETY * (np.asarray(error, dtype=np.float64) + eps * (magnitude + scale))
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Per-entry differences between analytic and numerical values, against a tolerance."""
+
+    abs_error: np.ndarray
+    rel_error: np.ndarray  # |a - n| / max(|a|, |n|): 0 when equal, 2 when opposite
+    tolerance: np.ndarray
+    mismatched: np.ndarray  # bool
+
+    @property
+    def count(self) -> int:
+        return int(self.mismatched.sum())
+
+    @property
+    def max_abs_error(self) -> float:
+        return float(self.abs_error.max()) if self.abs_error.size else 0.0
+
+    @property
+    def max_rel_error(self) -> float:
+        return float(self.rel_error.max()) if self.rel_error.size else 0.0
+
+
+def compare(analytic, numerical, tol) -> Comparison:
+    """Compare two arrays of one shape entry by entry under ``tol``."""
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numerical, dtype=np.float64)
+    diff = np.abs(a - n)
+    denom = np.maximum(np.abs(a), np.abs(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1.0), 0.0)
+    return Comparison(diff, rel, np.asarray(tol, dtype=np.float64), diff > tol)
+
+
+def fits(candidate, numerical, tol) -> bool:
+    """Whether ``candidate`` equals ``numerical`` in every entry within ``tol``."""
+    candidate = np.asarray(candidate, dtype=np.float64)
+    return candidate.shape == np.shape(numerical) and bool(np.all(np.abs(candidate - numerical) <= tol))
