@@ -20,10 +20,11 @@ def _num(x: float) -> str:
 def verdict(report: Report) -> str:
     """One line: the verdict, the method and the cost."""
     n = len(report.results)
+    noun = "parameter" if n == 1 else "parameters"
     how = f"{report.method}, {report.evaluations} loss evaluations"
     if report.ok:
-        return f"gradients OK: all {n} parameters match ({how})"
-    return f"gradients WRONG: {len(report.failed)} of {n} parameters do not match ({how})"
+        return f"gradients OK: {'the' if n == 1 else 'all ' + str(n)} {noun} match{'es' if n == 1 else ''} ({how})"
+    return f"gradients WRONG: {len(report.failed)} of {n} {noun} do{'es' if n == 1 else ''} not match ({how})"
 
 
 def table(report: Report) -> list[str]:
@@ -67,7 +68,7 @@ def _first_entries(r: ParamResult) -> list[str]:
     lines = ["  entry        analytic       numerical"]
     for flat in sorted(order):
         index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-        lines.append(f"  {str(index):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}")
+        lines.append(f"  {str(index[0] if len(index) == 1 else index):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}")
     return lines
 
 
