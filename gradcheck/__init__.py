@@ -1,5 +1,6 @@
 """gradcheck: checks hand-written backpropagation against finite differences and names the bug."""
 
+from .cases import Problem, case
 from .checker import assert_gradients, check
 from .errors import CheckError, GradientError
 from .numdiff import step_size
@@ -11,8 +12,10 @@ __all__ = [
     "CheckError",
     "GradientError",
     "ParamResult",
+    "Problem",
     "Report",
     "assert_gradients",
+    "case",
     "check",
     "step_size",
     "__version__",

@@ -351,6 +351,9 @@ class _State:
         at_kink = refined.kink & (af[idx] >= low - tol[idx]) & (af[idx] <= high + tol[idx])
         converges = (diff <= _AMBIGUOUS * tol[idx]) & (refined.order >= 1.5)
         still &= ~at_kink & ~converges
+        # At a kink the derivative is the interval between the one-sided slopes;
+        # the numerical value reported is its point nearest the analytic one.
+        value[idx[at_kink]] = np.clip(af[idx][at_kink], low[at_kink], high[at_kink])
         if refined.kink.any():
             kinks = idx[refined.kink]
             detail["kinks"] = int(refined.kink.sum())

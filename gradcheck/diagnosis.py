@@ -288,6 +288,8 @@ def across(results: Sequence[Any]) -> str | None:
     if last_bad + 1 == len(groups) or not all(status[last_bad + 1:]):
         return None
     good, bad = groups[last_bad + 1], groups[last_bad]
+    if any(r.mismatched == 1 for r in bad if not r.ok):
+        return None  # one wrong entry is a slip in one scalar formula, not an error carried back
     weight = next((r.name for r in good if _is_weight(r)), good[0].name)
     names = lambda g: ", ".join(r.name for r in g)  # noqa: E731
     later = [r for g in groups[last_bad + 1:] for r in g]

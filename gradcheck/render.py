@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .report import ParamResult, Report
+from .report import CaseResult, ParamResult, Report, RunReport
 
 _FIRST = 5  # mismatched entries listed per parameter
 
@@ -33,7 +33,9 @@ def table(report: Report) -> list[str]:
     rows = [header]
     for r in report.results:
         shape = _shape(r.shape) if r.grad_shape in (None, r.shape) else f"{_shape(r.shape)} got {_shape(r.grad_shape)}"
-        rows.append((r.name, shape, r.kind, f"{r.mismatched} / {r.size}", _num(r.max_abs_error), _num(r.max_rel_error)))
+        kinks = r.detail.get("kinks")
+        kind = f"{r.kind} ({kinks} kink{'s' if kinks > 1 else ''})" if kinks else r.kind
+        rows.append((r.name, shape, kind, f"{r.mismatched} / {r.size}", _num(r.max_abs_error), _num(r.max_rel_error)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
@@ -83,3 +85,33 @@ def format_report(report: Report) -> str:
     for note in report.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
+
+
+_LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+
+
+def case_header(c: CaseResult) -> str:
+    """One line per case: verdict, name, file, expectation and whether it was met."""
+    met = "as expected" if c.as_expected else f"UNEXPECTED: {c.reason or c.error}"
+    return f"{_LABEL[c.status]:<5} {c.name}  ({c.file})  expect {c.expect}: {met}"
+
+
+def format_case(c: CaseResult, verbose: bool = False) -> str:
+    """A case's header, its doc line, and its report (or its error)."""
+    lines = [case_header(c)]
+    if c.doc:
+        lines.append(f"      {c.doc}")
+    if c.status == "error":
+        lines.append(f"      {c.error}")
+        if verbose and c.traceback:
+            lines.extend("      " + line for line in c.traceback.rstrip().splitlines())
+    elif c.report is not None:
+        lines.extend("    " + line if line else "" for line in format_report(c.report).splitlines())
+    return "\n".join(lines)
+
+
+def summary_line(run: RunReport) -> str:
+    """The closing line of a run: counts of cases as expected, unexpected and errors."""
+    s = run.summary
+    text = f"{s['as_expected']} as expected, {s['unexpected']} unexpected, {s['errors']} errors ({s['cases']} cases)"
+    return text if run.complete else text + " — incomplete run"

@@ -111,3 +111,62 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (np.floating, float)):
         return _finite(float(value))
     return value
+
+
+@dataclass(frozen=True, eq=False)
+class CaseResult:
+    """One case of a run: what was expected, what happened, and the report when there is one."""
+
+    name: str
+    file: str
+    expect: str  # "pass" or "fail"
+    status: str  # "pass", "fail" or "error"
+    as_expected: bool
+    kinds: Mapping[str, str] | None = None  # the kinds the case expects, by parameter
+    error: str | None = None  # one line, for status "error"
+    reason: str | None = None  # why the result is not as expected
+    report: Report | None = None
+    traceback: str | None = field(default=None, repr=False)
+    doc: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.report
+        return {
+            "name": self.name,
+            "file": self.file,
+            "expect": self.expect,
+            "kinds": None if self.kinds is None else dict(self.kinds),
+            "status": self.status,
+            "as_expected": self.as_expected,
+            "reason": self.reason,
+            "error": self.error,
+            "method": report.method if report else None,
+            "evaluations": report.evaluations if report else 0,
+            "diagnosis": report.diagnosis if report else None,
+            "seconds": round(self.seconds, 6),
+            "parameters": [r.to_dict() for r in report] if report else [],
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class RunReport:
+    """Every case of a run, in the order they ran."""
+
+    cases: tuple[CaseResult, ...]
+    complete: bool = True  # False when the run was interrupted or stopped early
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.cases) and all(c.as_expected for c in self.cases)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        errors = sum(c.status == "error" for c in self.cases)
+        expected = sum(c.as_expected for c in self.cases)
+        return {"cases": len(self.cases), "as_expected": expected,
+                "unexpected": len(self.cases) - expected - errors, "errors": errors}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 1, "complete": self.complete, "cases": [c.to_dict() for c in self.cases],
+                "summary": self.summary}

@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..cases import Problem
 from . import s1, s2, s3, s4, s5
 
 
@@ -29,6 +30,10 @@ class Reference:
 
     def grad(self, params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         return self.loss_and_grad(params)[1]
+
+    def problem(self) -> Problem:
+        """This network as a case's Problem: loss and gradients in one call, at its parameters."""
+        return Problem(self.loss_and_grad, None, self.params, batch_size=self.batch_size)
 
     @property
     def description(self) -> str:

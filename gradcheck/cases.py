@@ -1,0 +1,177 @@
+"""Cases: the @case decorator and Problem, discovery of case files, and running them against expectations."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .checker import check
+from .errors import CheckError
+from .report import CaseResult
+
+CHECK_OPTIONS = ("method", "eps", "rtol", "atol", "seed", "batch_size")
+EXPECTATIONS = ("pass", "fail")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a case returns: a loss, its gradient and the point to check, as for :func:`gradcheck.check`."""
+
+    loss: Callable
+    grad: Callable | None
+    params: Any
+    batch_size: int | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case found in a file: the function that builds its Problem and what it is expected to give."""
+
+    name: str
+    file: str
+    func: Callable[[], Problem] = field(repr=False)
+    expect: str = "pass"
+    kinds: dict[str, str] | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def doc(self) -> str:
+        return (inspect.getdoc(self.func) or "").splitlines()[0] if inspect.getdoc(self.func) else ""
+
+
+@dataclass(frozen=True)
+class _Spec:
+    expect: str
+    kinds: dict[str, str] | None
+    options: dict[str, Any]
+
+
+def case(func: Callable | None = None, *, expect: str = "pass", kinds: dict[str, str] | None = None, **options: Any):
+    """Mark a function returning a :class:`Problem` as a case, expected to "pass" or "fail".
+
+    ``kinds`` maps parameter names to the diagnosis kind the report must name;
+    other keyword arguments are check options (method, eps, rtol, atol, seed,
+    batch_size) used for this case unless the command line overrides them.
+    """
+    if expect not in EXPECTATIONS:
+        raise ValueError(f"expect is {expect!r}; expected 'pass' or 'fail'")
+    unknown = sorted(set(options) - set(CHECK_OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown check option(s) {unknown}; expected some of {list(CHECK_OPTIONS)}")
+
+    def mark(fn: Callable) -> Callable:
+        fn.__gradcheck_case__ = _Spec(expect, dict(kinds) if kinds else None, options)
+        return fn
+
+    return mark(func) if func is not None else mark
+
+
+def _files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    for path in map(Path, paths):
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+        else:
+            yield path
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _error(name: str, file: str, message: str, tb: str | None = None) -> CaseResult:
+    return CaseResult(name, file, "pass", "error", False, error=message, traceback=tb)
+
+
+def _load(path: Path) -> tuple[list[Case], CaseResult | None]:
+    module_name = f"gradcheck_case_{abs(hash(str(path.resolve())))}"
+    file = str(path)
+    if not path.exists():
+        return [], _error(path.name, file, f"no such file: {file}")
+    sys.path.insert(0, str(path.parent.resolve()))
+    try:
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:
+        return [], _error(path.stem, file, f"cannot import {file}: {_one_line(exc)}", traceback.format_exc())
+    finally:
+        sys.path.remove(str(path.parent.resolve()))
+    found = []
+    for name, obj in vars(module).items():
+        spec = getattr(obj, "__gradcheck_case__", None)
+        if isinstance(spec, _Spec) and getattr(obj, "__module__", None) == module_name:
+            found.append(Case(name, file, obj, spec.expect, spec.kinds, spec.options))
+    return found, None
+
+
+def discover(paths: Iterable[str | Path]) -> tuple[list[Case], list[CaseResult]]:
+    """The cases in ``paths`` (files, or folders searched for ``*.py``), and an error result per file that fails to load.
+
+    Two cases with one name are both turned into errors naming the clash.
+    """
+    cases: list[Case] = []
+    errors: list[CaseResult] = []
+    for path in _files(paths):
+        found, error = _load(path)
+        cases.extend(found)
+        if error:
+            errors.append(error)
+    by_name: dict[str, list[Case]] = {}
+    for c in cases:
+        by_name.setdefault(c.name, []).append(c)
+    for name, same in by_name.items():
+        if len(same) > 1:
+            files = ", ".join(c.file for c in same)
+            for c in same:
+                errors.append(_error(name, c.file, f"case name {name!r} is defined {len(same)} times: {files}"))
+    return [c for c in cases if len(by_name[c.name]) == 1], errors
+
+
+def select(cases: Iterable[Case], keyword: str | None) -> list[Case]:
+    """The cases whose name contains ``keyword`` (all when it is empty)."""
+    return [c for c in cases if not keyword or keyword in c.name]
+
+
+def _unexpected(c: Case, status: str, report) -> str | None:
+    if status != c.expect:
+        return f"expected {c.expect}, got {status}"
+    if status == "fail" and c.kinds:
+        names = [r.name for r in report]
+        wrong = []
+        for name, kind in c.kinds.items():
+            got = report[name].kind if name in names else "no such parameter"
+            if got != kind:
+                wrong.append(f"{name}: expected {kind}, got {got}")
+        if wrong:
+            return "kinds differ: " + "; ".join(wrong)
+    return None
+
+
+def run_case(c: Case, overrides: dict[str, Any] | None = None) -> CaseResult:
+    """Build the case's Problem, check it, and judge the report against the expectation."""
+    start = time.perf_counter()
+    base = dict(name=c.name, file=c.file, expect=c.expect, kinds=c.kinds, doc=c.doc)
+    try:
+        problem = c.func()
+        if not isinstance(problem, Problem):
+            raise CheckError(f"case returned {type(problem).__name__ if problem is not None else 'None'}; "
+                             "expected gradcheck.Problem(loss, grad, params)",
+                             expected="Problem", found=type(problem).__name__)
+        options = {**c.options, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+        if problem.batch_size is not None:
+            options.setdefault("batch_size", problem.batch_size)
+        report = check(problem.loss, problem.grad, problem.params, **options)
+    except (Exception, SystemExit) as exc:
+        return CaseResult(status="error", as_expected=False, error=_one_line(exc), traceback=traceback.format_exc(),
+                          seconds=time.perf_counter() - start, **base)
+    status = "pass" if report.ok else "fail"
+    reason = _unexpected(c, status, report)
+    return CaseResult(status=status, as_expected=reason is None, reason=reason, report=report,
+                      seconds=time.perf_counter() - start, **base)

@@ -1,0 +1,126 @@
+"""The command line: run, list and explain, their output, JSON and exit codes."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import gradcheck
+from gradcheck.cli import main
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
+FILE = """
+import numpy as np
+import gradcheck
+
+@gradcheck.case
+def good():
+    \"\"\"A right gradient.\"\"\"
+    return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: 2 * p, np.array([1.0, 2.0]))
+
+@gradcheck.case(expect="fail", kinds={"param": "sign-flipped"})
+def flipped():
+    return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: -2 * p, np.array([1.0, 2.0]))
+"""
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "cases.py").write_text(textwrap.dedent(FILE))
+    return tmp_path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_version():
+    assert invoke("--version").output == f"gradcheck, version {gradcheck.__version__}\n"
+
+
+def test_run_exits_0_when_every_case_meets_its_expectation(folder):
+    result = invoke("run", folder)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == "2 as expected, 0 unexpected, 0 errors (2 cases)"
+    assert f"PASS  good  ({folder / 'cases.py'})  expect pass: as expected" in result.output
+
+
+def test_run_exits_1_on_an_unexpected_result(folder):
+    (folder / "more.py").write_text(textwrap.dedent(FILE.replace("good", "good2").replace("flipped", "flipped2")
+                                                    .replace("-2 * p", "2 * p")))
+    result = invoke("run", folder)
+    assert result.exit_code == 1
+    assert "UNEXPECTED: expected fail, got pass" in result.output
+    assert result.output.splitlines()[-1] == "3 as expected, 1 unexpected, 0 errors (4 cases)"
+
+
+def test_run_exits_1_on_an_error_case(folder):
+    (folder / "broken.py").write_text("raise ImportError('no module named torchish')\n")
+    result = invoke("run", folder)
+    assert result.exit_code == 1 and "cannot import" in result.output
+
+
+def test_exitfirst_stops_after_the_first_unexpected_result(folder):
+    (folder / "a.py").write_text(textwrap.dedent(FILE.replace("good", "a_bad").replace("flipped", "a_more")
+                                                 .replace("lambda p: 2 * p", "lambda p: 3 * p")))
+    result = invoke("run", "-x", folder / "a.py", folder / "cases.py")
+    assert result.exit_code == 1
+    assert "1 unexpected" in result.output and "incomplete run" in result.output
+    assert "good" not in result.output
+
+
+def test_no_cases_found_is_a_usage_error(tmp_path):
+    (tmp_path / "empty.py").write_text("x = 1\n")
+    result = invoke("run", tmp_path)
+    assert result.exit_code == 2 and "no cases found" in result.output
+
+
+def test_missing_path_is_a_usage_error(tmp_path):
+    assert invoke("run", tmp_path / "nope").exit_code == 2
+
+
+def test_k_selects_cases(folder):
+    result = invoke("run", "-k", "flip", folder)
+    assert result.exit_code == 0 and "(1 cases)" in result.output
+
+
+def test_json_follows_schema_version_1(folder, tmp_path):
+    out = tmp_path / "out" / "report.json"
+    invoke("run", folder, "--json", out)
+    data = json.loads(out.read_text())
+    assert data["version"] == 1
+    assert data["summary"] == {"cases": 2, "as_expected": 2, "unexpected": 0, "errors": 0}
+    flipped = data["cases"][1]
+    assert {"name", "file", "expect", "status", "as_expected", "error", "method", "parameters"} <= set(flipped)
+    assert (flipped["name"], flipped["expect"], flipped["status"], flipped["as_expected"], flipped["error"],
+            flipped["method"]) == ("flipped", "fail", "fail", True, None, "central")
+    assert flipped["parameters"][0]["kind"] == "sign-flipped"
+
+
+def test_check_options_override_the_cases(folder):
+    result = invoke("run", folder, "--method", "richardson")
+    assert "(richardson," in result.output
+
+
+def test_list_shows_cases_and_expectations_without_running(folder):
+    result = invoke("list", folder)
+    assert result.output.splitlines() == [f"good  ({folder / 'cases.py'})  expect pass",
+                                          f"flipped  ({folder / 'cases.py'})  expect fail  param: sign-flipped"]
+
+
+def test_explain_lists_every_kind():
+    result = invoke("explain")
+    assert [line.split()[0] for line in result.output.splitlines()] == list(gradcheck.diagnosis.KINDS)
+
+
+def test_explain_a_kind_gives_the_math():
+    result = invoke("explain", "not-reduced-over-batch")
+    assert "∂z/∂b is a vector of ones" in result.output
+
+
+def test_the_shipped_cases_all_meet_their_expectations():
+    result = invoke("run", CASES, "-q")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1].endswith("0 unexpected, 0 errors (21 cases)")
