@@ -3,6 +3,7 @@
 from .cases import Problem, case
 from .checker import assert_gradients, check
 from .errors import CheckError, GradientError
+from .layers import check_layer, check_network
 from .numdiff import step_size
 from .report import ParamResult, Report
 
@@ -17,6 +18,8 @@ __all__ = [
     "assert_gradients",
     "case",
     "check",
+    "check_layer",
+    "check_network",
     "step_size",
     "__version__",
 ]

@@ -13,7 +13,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 from .checker import check
 from .errors import CheckError
-from .report import CaseResult
+from .layers import check_network
+from .report import CaseResult, merge
 
 CHECK_OPTIONS = ("method", "eps", "rtol", "atol", "seed", "batch_size")
 EXPECTATIONS = ("pass", "fail")
@@ -21,12 +22,19 @@ EXPECTATIONS = ("pass", "fail")
 
 @dataclass(frozen=True)
 class Problem:
-    """What a case returns: a loss, its gradient and the point to check, as for :func:`gradcheck.check`."""
+    """What a case returns: a loss, its gradient and the point to check, as for :func:`gradcheck.check`.
 
-    loss: Callable
+    With ``network`` (layers with forward/backward, see :func:`gradcheck.check_network`)
+    and its ``inputs``, the layers are checked one by one as well, and their
+    results follow the parameters' in the report.
+    """
+
+    loss: Callable | None
     grad: Callable | None
     params: Any
     batch_size: int | None = None
+    network: Any = None
+    inputs: Any = None
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,16 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None) -> CaseResult:
         options = {**c.options, **{k: v for k, v in (overrides or {}).items() if v is not None}}
         if problem.batch_size is not None:
             options.setdefault("batch_size", problem.batch_size)
-        report = check(problem.loss, problem.grad, problem.params, **options)
+        reports = []
+        if problem.loss is not None:
+            reports.append(check(problem.loss, problem.grad, problem.params, **options))
+        if problem.network is not None:
+            options.pop("batch_size", None)
+            reports.append(check_network(problem.network, problem.inputs, **options))
+        if not reports:
+            raise CheckError("the Problem has neither a loss nor a network to check", expected="loss or network",
+                             found=None)
+        report = merge(reports)
     except (Exception, SystemExit) as exc:
         return CaseResult(status="error", as_expected=False, error=_one_line(exc), traceback=traceback.format_exc(),
                           seconds=time.perf_counter() - start, **base)

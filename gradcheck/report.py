@@ -93,6 +93,20 @@ class Report:
         return format_report(self)
 
 
+def merge(reports: "list[Report]") -> Report:
+    """One report holding the results of several, in order: the evaluations add up, the diagnoses join."""
+    if len(reports) == 1:
+        return reports[0]
+    return Report(
+        tuple(r for report in reports for r in report.results),
+        reports[0].method,
+        sum(r.evaluations for r in reports),
+        reports[0].mode,
+        " ".join(r.diagnosis for r in reports if r.diagnosis) or None,
+        tuple(n for r in reports for n in r.notes),
+    )
+
+
 def _finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 

@@ -124,3 +124,39 @@ def test_the_shipped_cases_all_meet_their_expectations():
     result = invoke("run", CASES, "-q")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1].endswith("0 unexpected, 0 errors (21 cases)")
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    out = tmp_path_factory.mktemp("json") / "cases.json"
+    CliRunner().invoke(main, ["run", str(CASES), "-q", "--json", str(out)])
+    return {c["name"]: c for c in json.loads(out.read_text())["cases"]}
+
+
+def param(case, name):
+    return next(p for p in case["parameters"] if p["name"] == name)
+
+
+@pytest.mark.parametrize("case, layer, fingerprint", [
+    ("s1_b1_sigmoid_derivative_on_upstream_error", "4.Sigmoid.x", "d(1−d)"),
+    ("s1_b5_sigmoid_derivative_on_preactivation", "2.Sigmoid.x", "z(1−z)"),
+    ("s5_b11_sigma_for_sigma_prime", "4.Sigmoid.x", "σ"),
+])
+def test_shipped_cases_name_the_wrong_activation_derivative(shipped, case, layer, fingerprint):
+    assert param(shipped[case], layer)["detail"]["fingerprint"] == fingerprint
+
+
+@pytest.mark.parametrize("case", ["s1_b4_column_sum_of_dW2", "s1_b5_sigmoid_derivative_on_preactivation"])
+def test_shipped_cases_place_b4_and_b5_between_layer_2_and_layer_1(shipped, case):
+    assert shipped[case]["diagnosis"].startswith("W2, b2 match; W1, b1 do not")
+
+
+@pytest.mark.parametrize("case, name, index", [("s5_b12_wrong_output_weight_in_hidden_bias", "W_hidden", [1, 2]),
+                                               ("s5_b13_hidden_factor_in_output_bias", "W_out", [0, 2])])
+def test_shipped_cases_locate_single_wrong_entries(shipped, case, name, index):
+    assert param(shipped[case], name)["detail"]["indices"] == [index]
+
+
+def test_shipped_b8_names_k_equal_to_m(shipped):
+    w = param(shipped["s3_b8_sum_not_divided_by_m"], "w")
+    assert w["kind"] == "scaled" and "k = m = 6, the batch size" in w["hint"]

@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..cases import Problem
-from . import s1, s2, s3, s4, s5
+from . import layers, s1, s2, s3, s4, s5
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Reference:
     params: dict[str, np.ndarray]
     loss_and_grad: Callable[[dict[str, np.ndarray]], tuple[float, dict[str, np.ndarray]]] = field(repr=False)
     batch_size: int = 1
+    network: Any = field(default=None, repr=False)  # the same net as reference layers, where it has a layered form
+    inputs: Any = field(default=None, repr=False)  # the network's input
 
     def loss(self, params: dict[str, np.ndarray]) -> float:
         return self.loss_and_grad(params)[0]
@@ -33,7 +35,8 @@ class Reference:
 
     def problem(self) -> Problem:
         """This network as a case's Problem: loss and gradients in one call, at its parameters."""
-        return Problem(self.loss_and_grad, None, self.params, batch_size=self.batch_size)
+        return Problem(self.loss_and_grad, None, self.params, batch_size=self.batch_size,
+                       network=self.network, inputs=self.inputs)
 
     @property
     def description(self) -> str:
@@ -56,4 +59,4 @@ def reference(system: str, bug: str | None = None, **sizes: Any) -> Reference:
     return SYSTEMS[system].build(system, bug, Reference, **sizes)
 
 
-__all__ = ["BUGS", "SYSTEMS", "Reference", "reference"]
+__all__ = ["BUGS", "SYSTEMS", "Reference", "layers", "reference"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .layers import (Linear, LinearBiasNotSummed, LinearColumnSumOfWeightGradient, Network, Sigmoid,
+                     SigmoidOnPreactivation, SigmoidOnUpstream)
+
 BUGS = {
     "B1": "sigmoid derivative applied to the upstream error: dz2 = dh2 ⊙ (1 − dh2)",
     "B2": "bias gradients not summed over the batch: db = dz, one row per example",
@@ -37,6 +40,17 @@ def forward_backward(p, x, y, bug=None):
     return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
 
 
+def network(p, bug=None):
+    """S1 as reference layers, Linear → Sigmoid → Linear → Sigmoid, each bug in the layer it lives in (B3 has none)."""
+    if bug == "B3":
+        return None
+    first = LinearBiasNotSummed if bug == "B2" else Linear
+    second = {"B2": LinearBiasNotSummed, "B4": LinearColumnSumOfWeightGradient}.get(bug, Linear)
+    hidden = SigmoidOnPreactivation if bug == "B5" else Sigmoid
+    output = SigmoidOnUpstream if bug == "B1" else Sigmoid
+    return Network([first(p["W1"], p["b1"]), hidden(), second(p["W2"], p["b2"]), output()])
+
+
 def build(system, bug, reference, m=8, d=3, n1=3, n2=2, seed=0):
     """S1 at a seeded random point; B3 needs d == n1 for the shapes to fit."""
     rng = np.random.default_rng(seed)
@@ -46,4 +60,4 @@ def build(system, bug, reference, m=8, d=3, n1=3, n2=2, seed=0):
         "W1": rng.normal(size=(d, n1)), "b1": rng.normal(size=(1, n1)),
         "W2": rng.normal(size=(n1, n2)), "b2": rng.normal(size=(1, n2)),
     }
-    return reference(system, bug, params, lambda p: forward_backward(p, x, y, bug), m)
+    return reference(system, bug, params, lambda p: forward_backward(p, x, y, bug), m, network(params, bug), x)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .layers import AugmentedLinear, Network, Sigmoid, SigmoidForDerivative
 from .s1 import sigmoid
 
 BUGS = {
@@ -64,6 +65,14 @@ def xor(p, X, T):
     return error, {"W1": dW1, "W2": dW2}
 
 
+def network(p, bug=None):
+    """The 2-2-2 network as reference layers; B12 and B13 are slips in single unit formulas and have no layered form."""
+    if bug in ("B12", "B13"):
+        return None
+    output = SigmoidForDerivative if bug == "B11" else Sigmoid
+    return Network([AugmentedLinear(p["W_hidden"]), Sigmoid(), AugmentedLinear(p["W_out"]), output()])
+
+
 def build(system, bug, reference, seed=4):
     """S5 (the 2-2-2 network on one example) or S5-xor (2-4-1 on the four XOR examples), at a seeded point."""
     rng = np.random.default_rng(seed)
@@ -74,4 +83,5 @@ def build(system, bug, reference, seed=4):
         return reference(system, bug, params, lambda p: xor(p, X, T), 4)
     params = {"W_hidden": rng.normal(size=(2, 3)), "W_out": rng.normal(size=(2, 3))}
     i, t = (0.05, 0.10), (0.01, 0.99)
-    return reference(system, bug, params, lambda p: units(p, i, t, bug), 1)
+    return reference(system, bug, params, lambda p: units(p, i, t, bug), 1, network(params, bug),
+                     np.array([[i[0]], [i[1]]]))
