@@ -162,7 +162,7 @@ def _unexpected(c: Case, status: str, report) -> str | None:
     return None
 
 
-def run_case(c: Case, overrides: dict[str, Any] | None = None) -> CaseResult:
+def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None) -> CaseResult:
     """Build the case's Problem, check it, and judge the report against the expectation."""
     start = time.perf_counter()
     base = dict(name=c.name, file=c.file, expect=c.expect, kinds=c.kinds, doc=c.doc)
@@ -177,7 +177,7 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None) -> CaseResult:
             options.setdefault("batch_size", problem.batch_size)
         reports = []
         if problem.loss is not None:
-            reports.append(check(problem.loss, problem.grad, problem.params, **options))
+            reports.append(check(problem.loss, problem.grad, problem.params, progress=progress, **options))
         if problem.network is not None:
             options.pop("batch_size", None)
             reports.append(check_network(problem.network, problem.inputs, **options))

@@ -181,6 +181,7 @@ def check(
     atol: float = 0.0,
     seed: int = 0,
     batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Compare the analytic gradient of ``loss`` with finite differences, parameter by parameter.
 
@@ -190,7 +191,8 @@ def check(
     "central", "richardson", "complex-step" or "auto"; ``eps`` fixes the
     step (default: per entry, from the dtype and magnitude); ``rtol`` and
     ``atol`` add to each entry's error estimate; ``batch_size`` lets the
-    diagnosis name a missing mean. Returns a :class:`Report`; never raises for
+    diagnosis name a missing mean; ``progress(done, total)`` is told how many
+    entries have been measured. Returns a :class:`Report`; never raises for
     a wrong gradient, only :class:`CheckError` when the check cannot be made.
     """
     if method not in numdiff.METHODS:
@@ -219,6 +221,8 @@ def check(
     else:
         objc = None
     state = _State(real, objc, f0, noise, eps, rtol, atol, batch_size, used, lambda: _analytic(loss, grad, p, np.float64))
+    if progress is not None:
+        state.count_progress(progress, sum(a.size for a in p.arrays))
     results = [state.check_param(i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
     for name, g in extras.items():
         results.append(ParamResult(name, False, dg.SHAPE_MISMATCH, None, tuple(g.shape), 0, int(g.size), 0.0, 0.0,
@@ -235,6 +239,17 @@ class _State:
         self.eps, self.rtol, self.atol, self.batch_size, self.method = eps, rtol, atol, batch_size, method
         self._analytic64 = analytic64
         self._a64: list | None = None
+        self.progress: Callable[[int], None] | None = None
+
+    def count_progress(self, report: Callable[[int, int], None], total: int) -> None:
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            report(done, total)
+
+        self.progress = advance
 
     def analytic64(self, index: int) -> np.ndarray | None:
         """The analytic gradient at float64 copies of the parameters, when grad accepts them."""
@@ -247,7 +262,7 @@ class _State:
 
     def _sample(self, obj, flat, steps, offsets, name, indices=None) -> np.ndarray:
         try:
-            samples = numdiff.sample_axes(obj, flat, steps, offsets, indices)
+            samples = numdiff.sample_axes(obj, flat, steps, offsets, indices, None if indices is not None else self.progress)
         except EvaluationFailed as exc:
             raise _evaluation_error(exc, name) from exc.cause
         bad = ~np.isfinite(samples)
@@ -375,6 +390,7 @@ class _State:
 
 def assert_gradients(loss: Callable, grad: Callable | None, params: Any, **options: Any) -> Report:
     """Like :func:`check`, but raise :class:`GradientError` with the report as message when a gradient is wrong."""
+    __tracebackhide__ = True
     report = check(loss, grad, params, **options)
     if not report.ok:
         raise GradientError(report)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 
 import click
 
-from . import __version__
+from . import __version__, formats, terminal
 from . import cases as cases_mod
 from .atomic import write_atomic
 from .diagnosis import EXPLANATIONS, KINDS
@@ -22,42 +22,98 @@ def main() -> None:
     """Check hand-written gradients against finite differences and name the bug."""
 
 
+class _Output:
+    """Where a run's text goes: plain lines for pipes and --no-color, rich renderables for a terminal."""
+
+    def __init__(self, color: bool, verbose: bool, quiet: bool) -> None:
+        self.color, self.verbose, self.quiet = color, verbose, quiet
+        self.console = terminal.console(color=True) if color else None
+
+    def case(self, result) -> None:
+        if self.quiet and result.as_expected:
+            return
+        if self.console:
+            self.console.print(terminal.case(result, self.verbose))
+        else:
+            click.echo(format_case(result, self.verbose))
+
+    def summary(self, run: RunReport) -> None:
+        if self.console:
+            self.console.print(terminal.summary(run))
+        else:
+            click.echo(summary_line(run))
+
+
+def _write_reports(run: RunReport, json_path, junit_path, markdown_path) -> None:
+    for path, text in ((json_path, formats.to_json), (junit_path, formats.to_junit), (markdown_path, formats.to_markdown)):
+        if path:
+            write_atomic(path, text(run))
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-k", "keyword", help="Only cases whose name contains this substring.")
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first unexpected result.")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Write the results as JSON.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the results as JSON.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write the results as JUnit XML.")
+@click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), help="Write the results as Markdown.")
 @click.option("--method", type=click.Choice(METHODS), help="Override the cases' differentiation method.")
 @click.option("--rtol", type=float, help="Override the relative tolerance.")
 @click.option("--atol", type=float, help="Override the absolute tolerance.")
 @click.option("--seed", type=int, help="Override the random seed.")
-@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of errors.")
+@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
+@click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
-def run(paths, keyword, exitfirst, json_path, method, rtol, atol, seed, verbose, quiet) -> None:
-    """Run every case under PATHS and compare each with its expectation."""
+def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method, rtol, atol, seed, no_color, verbose,
+        quiet) -> None:
+    """Run every case under PATHS and compare each with its expectation.
+
+    Exit status: 0 when every case met its expectation, 1 when any did not or
+    could not run, 2 for usage errors or when no case was found, 130 when
+    interrupted (the report files then hold the cases that ran, marked
+    incomplete).
+    """
     found, errors = cases_mod.discover(paths)
     selected = cases_mod.select(found, keyword)
     errors = [e for e in errors if not keyword or keyword in e.name]
     if not selected and not errors:
         raise click.UsageError(f"no cases found in {', '.join(paths)}" + (f" matching -k {keyword!r}" if keyword else ""))
+    out = _Output(terminal.use_color(no_color), verbose, quiet)
     overrides = {"method": method, "rtol": rtol, "atol": atol, "seed": seed}
     results = list(errors)
     for e in errors:
-        click.echo(format_case(e, verbose))
-    complete = True
-    for c in selected:
-        if exitfirst and any(not r.as_expected for r in results):
-            complete = False
-            break
-        result = cases_mod.run_case(c, overrides)
-        results.append(result)
-        if not (quiet and result.as_expected):
-            click.echo(format_case(result, verbose))
-    report = RunReport(tuple(results), complete)
-    if json_path:
-        write_atomic(json_path, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
-    click.echo(summary_line(report))
-    sys.exit(0 if report.ok else 1)
+        out.case(e)
+    complete, interrupted = True, False
+    bar = terminal.progress(out.console) if out.console else None
+    try:
+        if bar:
+            bar.start()
+            cases_task = bar.add_task("cases", total=len(selected))
+            entries_task = bar.add_task("entries", total=None)
+        for c in selected:
+            if exitfirst and any(not r.as_expected for r in results):
+                complete = False
+                break
+            tick = (lambda done, total: bar.update(entries_task, completed=done, total=total)) if bar else None
+            result = cases_mod.run_case(c, overrides, tick)
+            results.append(result)
+            if bar:
+                bar.advance(cases_task)
+            out.case(result)
+            _write_reports(RunReport(tuple(results), False), json_path, junit_path, markdown_path)
+    except KeyboardInterrupt:
+        complete, interrupted = False, True
+    finally:
+        if bar:
+            bar.stop()
+    report = RunReport(tuple(results), complete and len(results) == len(errors) + len(selected))
+    _write_reports(report, json_path, junit_path, markdown_path)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as f:
+            f.write(formats.to_markdown(report))
+    out.summary(report)
+    sys.exit(130 if interrupted else 0 if report.ok else 1)
 
 
 @main.command("list")

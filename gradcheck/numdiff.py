@@ -16,6 +16,7 @@ METHODS = ("central", "richardson", "complex-step", "auto")
 # The step that balances them is eps ** (1 / (order + 1)).
 _ORDER = {"central": 2, "richardson": 4}
 _COMPLEX_STEP = 1e-20
+_PROGRESS_EVERY = 256
 
 
 def step_size(x: np.ndarray, dtype=np.float64, method: str = "central") -> np.ndarray:
@@ -45,13 +46,16 @@ def sample_axes(
     steps: np.ndarray,
     offsets: Sequence[complex],
     indices: Sequence[int] | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
     """``f`` with entry ``i`` of the flat buffer ``x`` moved by ``o * steps[i]``, for every index and offset.
 
     ``f`` reads ``x`` in place; each entry is restored exactly before the next,
     so no array is copied per entry. Returns an array of shape
     ``(len(offsets), len(indices))``. A failure of ``f`` is re-raised as
-    :class:`EvaluationFailed` naming the entry and the offset.
+    :class:`EvaluationFailed` naming the entry and the offset. ``progress``,
+    when given, is told every 256 entries how many have been sampled since the
+    last call.
     """
     if indices is None:
         indices = range(x.size)
@@ -67,6 +71,10 @@ def sample_axes(
             raise EvaluationFailed(int(i), offset, exc) from exc
         finally:
             x[i] = original
+        if progress is not None and (col + 1) % _PROGRESS_EVERY == 0:
+            progress(_PROGRESS_EVERY)
+    if progress is not None and len(indices) % _PROGRESS_EVERY:
+        progress(len(indices) % _PROGRESS_EVERY)
     return out
 
 

@@ -1,12 +1,22 @@
-"""Rendering: the report as plain text, in numpy.testing's manner."""
+"""Rendering: the report as plain text in numpy.testing's manner, with error heatmaps."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from .report import CaseResult, ParamResult, Report, RunReport
 
 _FIRST = 5  # mismatched entries listed per parameter
+_VERBOSE_SIZE = 64  # -v lists every entry of parameters up to this size
+
+# Heatmap levels of the per-entry relative error, and the character of each in plain text.
+HEAT_THRESHOLDS = (1e-10, 1e-7, 1e-4, 1e-2, 1e-1, 0.5)
+HEAT_LABELS = ("<1e-10", "<1e-7", "<1e-4", "<1e-2", "<0.1", "<0.5", "≥0.5")
+HEAT_CHARS = ".:-=+*#"
+HEAT_WIDTH = 64
+HEAT_HEIGHT = 16
 
 
 def _shape(shape) -> str:
@@ -40,8 +50,62 @@ def table(report: Report) -> list[str]:
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
 
-def failure(r: ParamResult) -> list[str]:
-    """The numpy.testing-style account of one failing parameter."""
+def heat_grid(rel_error: np.ndarray, width: int = HEAT_WIDTH, height: int = HEAT_HEIGHT):
+    """The per-entry relative error as a grid of heat levels (0 … 6), binned to at most ``height`` × ``width``.
+
+    A 0-d or 1-D array is one row; an N-D array is shown as (first axis) × (the
+    rest). Each cell is the largest error of the block of entries it covers.
+    Returns the grid and the block size (rows, columns).
+    """
+    a = np.asarray(rel_error, dtype=np.float64)
+    a = a.reshape(1, -1) if a.ndim < 2 else a.reshape(a.shape[0], -1)
+    rows, cols = a.shape
+    rb, cb = math.ceil(rows / height), math.ceil(cols / width)
+    padded = np.zeros((math.ceil(rows / rb) * rb, math.ceil(cols / cb) * cb))
+    padded[:rows, :cols] = np.nan_to_num(a, nan=np.inf)
+    blocks = padded.reshape(padded.shape[0] // rb, rb, padded.shape[1] // cb, cb).max(axis=(1, 3))
+    return np.searchsorted(np.asarray(HEAT_THRESHOLDS), blocks, side="right"), (rb, cb)
+
+
+def heat_legend() -> str:
+    """What the heatmap characters mean."""
+    return "  ".join(f"{c} {b}" for c, b in zip(HEAT_CHARS, HEAT_LABELS))
+
+
+def heat_caption(shape, block) -> str:
+    """The heatmap's title: what a cell holds, and how entries were binned."""
+    layout = "one row" if len(shape) < 2 else ("rows × columns" if len(shape) == 2 else "axis 0 × the other axes")
+    binned = f"; each cell the largest of a {block[0]} × {block[1]} block of entries" if block != (1, 1) else ""
+    return f"relative error per entry, |a − n| / max(|a|, |n|) ({layout}{binned}):"
+
+
+def heatmap(r: ParamResult) -> list[str]:
+    """The plain-text heatmap of a parameter's per-entry error, with caption and legend."""
+    grid, block = heat_grid(r.rel_error)
+    return ["  " + heat_caption(r.shape, block),
+            *("    " + "".join(HEAT_CHARS[v] for v in row) for row in grid),
+            "  legend: " + heat_legend()]
+
+
+def entries(r: ParamResult) -> list[str]:
+    """Every entry's analytic and numerical value and error, for a small parameter (-v)."""
+    a = np.asarray(r.analytic, dtype=np.float64)
+    n = np.asarray(r.numerical, dtype=np.float64)
+    lines = ["  entry        analytic       numerical      abs err    rel err"]
+    for flat in range(a.size):
+        index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
+        label = str(index[0] if len(index) == 1 else index)
+        lines.append(f"  {label:<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}  {abs(a.flat[flat] - n.flat[flat]):.2e}"
+                     f"   {r.rel_error.flat[flat]:.2e}")
+    return lines
+
+
+def _comparable(r: ParamResult) -> bool:
+    return r.analytic is not None and r.numerical is not None and r.rel_error is not None
+
+
+def account(r: ParamResult, verbose: bool = False) -> list[str]:
+    """The numpy.testing-style account of one failing parameter: counts, largest errors, entries, hint."""
     lines = [f"{r.name}: {r.kind}"]
     if r.shape is not None and r.grad_shape is not None and r.grad_shape != r.shape:
         lines.append(f"  analytic shape {_shape(r.grad_shape)}, parameter shape {_shape(r.shape)}")
@@ -51,13 +115,22 @@ def failure(r: ParamResult) -> list[str]:
     if np.isfinite(r.max_abs_error) and r.grad_shape == r.shape:
         lines.append(f"  Max absolute difference: {r.max_abs_error:.6g}")
         lines.append(f"  Max relative difference: {r.max_rel_error:.6g}")
-        if r.analytic is not None and r.numerical is not None and r.rel_error is not None:
-            lines.extend(_first_entries(r))
+        if _comparable(r):
+            lines.extend(entries(r) if verbose and r.size <= _VERBOSE_SIZE else _first_entries(r))
     if "order" in r.detail:
         lines.append(f"  Observed order of the Taylor remainder: {r.detail['order']:.2f} (2 when right, 1 when wrong)")
     if r.hint:
         lines.append(f"  {r.hint}")
     return lines
+
+
+def has_heatmap(r: ParamResult) -> bool:
+    return _comparable(r) and r.size > 1
+
+
+def failure(r: ParamResult, verbose: bool = False) -> list[str]:
+    """A failing parameter's account followed by its heatmap."""
+    return account(r, verbose) + (heatmap(r) if has_heatmap(r) else [])
 
 
 def _first_entries(r: ParamResult) -> list[str]:
@@ -74,12 +147,16 @@ def _first_entries(r: ParamResult) -> list[str]:
     return lines
 
 
-def format_report(report: Report) -> str:
+def format_report(report: Report, verbose: bool = False) -> str:
     """The whole report as plain text: verdict, table, then each failure and the diagnosis across parameters."""
     lines = [verdict(report), *table(report)]
     for r in report.failed:
         lines.append("")
-        lines.extend(failure(r))
+        lines.extend(failure(r, verbose))
+    if verbose:
+        for r in report.results:
+            if r.ok and _comparable(r) and r.size <= _VERBOSE_SIZE:
+                lines.extend(["", f"{r.name}: ok", *entries(r)])
     if report.diagnosis:
         lines.extend(["", report.diagnosis])
     for note in report.notes:
@@ -106,7 +183,7 @@ def format_case(c: CaseResult, verbose: bool = False) -> str:
         if verbose and c.traceback:
             lines.extend("      " + line for line in c.traceback.rstrip().splitlines())
     elif c.report is not None:
-        lines.extend("    " + line if line else "" for line in format_report(c.report).splitlines())
+        lines.extend("    " + line if line else "" for line in format_report(c.report, verbose).splitlines())
     return "\n".join(lines)
 
 

@@ -1,5 +1,7 @@
 """Shared test problems: small losses with known gradients."""
 
+pytest_plugins = ["pytester"]
+
 import numpy as np
 import pytest
 

@@ -1,8 +1,14 @@
-"""Rendering: the plain-text report, pinned exactly."""
+"""Rendering: the plain-text report pinned exactly, heatmaps, colour and plain output."""
+
+import io
+from pathlib import Path
 
 import numpy as np
 
 import gradcheck
+from gradcheck import render, terminal
+
+CASES = Path(__file__).resolve().parent.parent / "cases"
 
 
 def test_plain_report_of_a_sign_flip_reads_like_numpy_testing():
@@ -22,7 +28,10 @@ w: sign-flipped
   1            -2.000000e+00   2.000000e+00
   2             4.000000e+00  -4.000000e+00
   Observed order of the Taylor remainder: 1.00 (2 when right, 1 when wrong)
-  analytic = −numerical: the backward computes the negative gradient (an error written y − a instead of a − y)"""
+  analytic = −numerical: the backward computes the negative gradient (an error written y − a instead of a − y)
+  relative error per entry, |a − n| / max(|a|, |n|) (one row):
+    ###
+  legend: . <1e-10  : <1e-7  - <1e-4  = <1e-2  + <0.1  * <0.5  # ≥0.5"""
 
 
 def test_passing_report_is_a_verdict_and_a_table():
@@ -31,3 +40,80 @@ def test_passing_report_is_a_verdict_and_a_table():
     assert lines[0] == "gradients OK: the parameter matches (central, 13 loss evaluations)"
     assert lines[1].split() == ["parameter", "shape", "kind", "mismatched", "max", "abs", "err", "max", "rel", "err"]
     assert lines[2].split()[:4] == ["param", "(2,)", "ok", "0"]
+
+
+class TestHeatmap:
+    def test_a_large_array_is_binned_to_fit_and_keeps_the_worst_entry(self):
+        rel = np.zeros((40, 200))
+        rel[3, 150] = 1.0
+        grid, block = render.heat_grid(rel)
+        assert block == (3, 4) and grid.shape == (14, 50)
+        assert grid[1, 37] == 6 and grid.sum() == 6
+
+    def test_a_vector_is_one_row(self):
+        grid, block = render.heat_grid(np.array([0.0, 1e-5, 0.05, 1.0]))
+        assert grid.tolist() == [[0, 2, 4, 6]] and block == (1, 1)
+
+    def test_a_3d_array_is_axis_0_by_the_rest(self):
+        grid, _ = render.heat_grid(np.zeros((2, 3, 4)))
+        assert grid.shape == (2, 12)
+
+    def test_caption_states_the_binning(self):
+        assert render.heat_caption((40, 200), (3, 4)) == (
+            "relative error per entry, |a − n| / max(|a|, |n|) (rows × columns; each cell the largest of a 3 × 4 "
+            "block of entries):")
+
+    def test_legend(self):
+        assert render.heat_legend() == ". <1e-10  : <1e-7  - <1e-4  = <1e-2  + <0.1  * <0.5  # ≥0.5"
+
+    def test_a_wrong_column_shows_as_a_column(self):
+        A = np.arange(12.0).reshape(3, 4) + 1
+
+        def grad(p):
+            g = A.copy()
+            g[:, 2] *= 1.5
+            return g
+
+        report = gradcheck.check(lambda p: float(np.sum(A * p)), grad, np.ones((3, 4)))
+        lines = str(report).splitlines()
+        start = lines.index("  relative error per entry, |a − n| / max(|a|, |n|) (rows × columns):")
+        rows = [line.strip() for line in lines[start + 1:start + 4]]
+        assert [row[2] for row in rows] == ["*"] * 3
+        assert all(set(row[:2] + row[3:]) <= set(".:") for row in rows)
+
+
+class TestColour:
+    def _case(self):
+        from gradcheck import cases
+
+        found, _ = cases.discover([CASES / "s5_unit_by_unit.py"])
+        return cases.run_case(next(c for c in found if "b12" in c.name))
+
+    def test_colour_output_carries_ansi_codes_and_the_same_facts(self):
+        out = io.StringIO()
+        terminal.console(out, color=True, width=200).print(terminal.case(self._case()))
+        text = out.getvalue()
+        assert "\x1b[" in text and "wrong values, a single entry at (1, 2)" in text and "legend:" in text
+
+    def test_plain_output_has_no_ansi_codes(self):
+        text = render.format_case(self._case())
+        assert "\x1b[" not in text and "wrong values, a single entry at (1, 2)" in text
+
+    def test_no_color_environment_disables_colour(self, monkeypatch):
+        class Tty(io.StringIO):
+            def isatty(self):
+                return True
+
+        assert terminal.use_color(stream=Tty())
+        monkeypatch.setenv("NO_COLOR", "1")
+        assert not terminal.use_color(stream=Tty())
+        monkeypatch.delenv("NO_COLOR")
+        assert not terminal.use_color(no_color=True, stream=Tty())
+        assert not terminal.use_color(stream=io.StringIO())
+
+
+def test_verbose_lists_every_entry_of_small_parameters():
+    report = gradcheck.check(lambda p: float(np.sum(p**2)), lambda p: 2 * p, np.array([1.0, 2.0]))
+    lines = render.format_report(report, verbose=True).splitlines()
+    assert lines[-3:][0].split() == ["entry", "analytic", "numerical", "abs", "err", "rel", "err"]
+    assert lines[-2].split()[:3] == ["0", "2.000000e+00", "2.000000e+00"]

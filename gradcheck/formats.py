@@ -1,0 +1,74 @@
+"""Report files for machines: JSON, JUnit XML and Markdown, all read from one RunReport."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .render import format_case, summary_line
+from .report import RunReport
+
+
+def to_json(run: RunReport) -> str:
+    """The run as JSON, schema version 1."""
+    return json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def to_junit(run: RunReport, suite: str = "gradcheck") -> str:
+    """The run as JUnit XML: one testsuite, one testcase per case.
+
+    Cases that met their expectation pass; an unexpected result is a
+    ``failure`` carrying the plain-text report; a case that could not run is an
+    ``error``. An interrupted run is marked by the suite property ``complete``.
+    """
+    s = run.summary
+    root = ET.Element("testsuites", tests=str(s["cases"]), failures=str(s["unexpected"]), errors=str(s["errors"]))
+    total = sum(c.seconds for c in run.cases)
+    root.set("time", f"{total:.3f}")
+    node = ET.SubElement(root, "testsuite", name=suite, tests=str(s["cases"]), failures=str(s["unexpected"]),
+                         errors=str(s["errors"]), skipped="0", time=f"{total:.3f}")
+    props = ET.SubElement(node, "properties")
+    ET.SubElement(props, "property", name="complete", value=str(run.complete).lower())
+    for c in run.cases:
+        classname = _module(c.file)
+        case = ET.SubElement(node, "testcase", classname=classname, name=c.name, file=c.file, time=f"{c.seconds:.3f}")
+        text = format_case(c, verbose=True)
+        if c.status == "error":
+            ET.SubElement(case, "error", message=c.error or "error", type="error").text = text
+        elif not c.as_expected:
+            ET.SubElement(case, "failure", message=c.reason or "unexpected result", type="unexpected").text = text
+        else:
+            ET.SubElement(case, "system-out").text = format_case(c)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _module(file: str) -> str:
+    """A dotted name for a case file, relative to the working directory when it lies below it."""
+    path = Path(file).resolve()
+    try:
+        path = path.relative_to(Path.cwd())
+    except ValueError:
+        path = Path(path.name)
+    return path.with_suffix("").as_posix().replace("/", ".")
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(run: RunReport) -> str:
+    """The run as Markdown: a table of cases and verdicts, then the details of the unexpected ones."""
+    icon = {True: "✅", False: "❌"}
+    lines = ["## gradcheck", "", summary_line(run), "",
+             "| case | file | expect | result | as expected |", "| --- | --- | --- | --- | --- |"]
+    for c in run.cases:
+        lines.append(f"| `{_cell(c.name)}` | `{_cell(c.file)}` | {c.expect} | {c.status} | {icon[c.as_expected]} |")
+    unexpected = [c for c in run.cases if not c.as_expected]
+    if unexpected:
+        lines.extend(["", "### Unexpected results"])
+        for c in unexpected:
+            lines.extend(["", f"<details><summary><code>{c.name}</code>: {_cell(c.reason or c.error or '')}</summary>",
+                          "", "```text", format_case(c, verbose=True), "```", "", "</details>"])
+    return "\n".join(lines) + "\n"

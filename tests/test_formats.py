@@ -1,0 +1,120 @@
+"""Report files: JUnit XML and Markdown contents, the step summary, atomic writes and interrupted runs."""
+
+import json
+import os
+import textwrap
+import xml.etree.ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+
+from gradcheck import atomic
+from gradcheck.cli import main
+
+FILE = """
+import numpy as np
+import gradcheck
+
+def problem(scale):
+    return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: scale * 2 * p, np.array([1.0, 2.0]))
+
+@gradcheck.case
+def right():
+    return problem(1.0)
+
+@gradcheck.case(expect="fail", kinds={"param": "sign-flipped"})
+def flipped():
+    return problem(-1.0)
+
+@gradcheck.case
+def wrongly_expected_to_pass():
+    return problem(3.0)
+
+@gradcheck.case
+def cannot_run():
+    raise RuntimeError("setup failed")
+"""
+
+
+@pytest.fixture
+def folder(tmp_path):
+    (tmp_path / "my_cases.py").write_text(textwrap.dedent(FILE))
+    return tmp_path
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, ["run", *map(str, args)], env=env, catch_exceptions=False)
+
+
+def test_junit_has_the_counts_and_elements_consumers_read(folder, tmp_path):
+    out = tmp_path / "report.xml"
+    assert run(folder, "--junit", out).exit_code == 1
+    root = ET.parse(out).getroot()
+    suite = root.find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("4", "1", "1", "0")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert list(cases) == ["right", "flipped", "wrongly_expected_to_pass", "cannot_run"]
+    assert all(c.get("classname") and c.get("time") for c in cases.values())
+    assert cases["right"].find("failure") is None and cases["flipped"].find("failure") is None
+    failure = cases["wrongly_expected_to_pass"].find("failure")
+    assert failure.get("message") == "expected pass, got fail" and "gradients WRONG" in failure.text
+    error = cases["cannot_run"].find("error")
+    assert error.get("message") == "RuntimeError: setup failed"
+
+
+def test_markdown_has_a_table_and_the_unexpected_details(folder, tmp_path):
+    out = tmp_path / "report.md"
+    run(folder, "--markdown", out)
+    text = out.read_text()
+    assert "| case | file | expect | result | as expected |" in text
+    assert "| `flipped` |" in text and "✅" in text and "❌" in text
+    assert "<details><summary><code>wrongly_expected_to_pass</code>: expected pass, got fail</summary>" in text
+    assert "<code>right</code>" not in text
+
+
+def test_github_step_summary_is_appended(folder, tmp_path):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    run(folder, env={"GITHUB_STEP_SUMMARY": str(summary)})
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## gradcheck")
+
+
+class TestAtomicWrites:
+    def test_write_replaces_the_whole_file_and_leaves_no_temporary(self, tmp_path):
+        path = tmp_path / "r.json"
+        path.write_text("old")
+        atomic.write_atomic(path, "new")
+        assert path.read_text() == "new" and os.listdir(tmp_path) == ["r.json"]
+
+    def test_a_failure_while_writing_leaves_the_old_file_whole(self, tmp_path, monkeypatch):
+        path = tmp_path / "r.json"
+        path.write_text("old")
+
+        def boom(*args):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(atomic.os, "replace", boom)
+        with pytest.raises(KeyboardInterrupt):
+            atomic.write_atomic(path, "new")
+        assert path.read_text() == "old" and os.listdir(tmp_path) == ["r.json"]
+
+    def test_files_get_ordinary_permissions(self, tmp_path):
+        path = tmp_path / "r.json"
+        atomic.write_atomic(path, "x")
+        assert path.stat().st_mode & 0o777 == 0o666 & ~atomic._umask()
+
+
+def test_an_interrupted_run_writes_what_it_has_marked_incomplete(tmp_path):
+    (tmp_path / "a.py").write_text(textwrap.dedent(FILE.split("@gradcheck.case\ndef wrongly")[0]) + textwrap.dedent("""
+        @gradcheck.case
+        def stop():
+            raise KeyboardInterrupt
+    """))
+    out = tmp_path / "r.json"
+    result = run(tmp_path / "a.py", "--json", out, "--junit", tmp_path / "r.xml")
+    assert result.exit_code == 130
+    data = json.loads(out.read_text())
+    assert data["complete"] is False and [c["name"] for c in data["cases"]] == ["right", "flipped"]
+    assert ET.parse(tmp_path / "r.xml").getroot().find("testsuite/properties/property").get("value") == "false"
+    assert "incomplete run" in result.output

@@ -1,0 +1,88 @@
+"""The pytest plugin: case files as items with strict-xfail expectations, readable reports, the fixture."""
+
+import textwrap
+
+CASES = """
+import numpy as np
+import gradcheck
+
+def problem(scale):
+    return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: scale * 2 * p, np.array([1.0, 2.0]))
+
+@gradcheck.case
+def right():
+    return problem(1.0)
+
+@gradcheck.case(expect="fail", kinds={"param": "sign-flipped"})
+def flipped_as_expected():
+    return problem(-1.0)
+
+@gradcheck.case(expect="fail", kinds={"param": "scaled"})
+def flipped_but_expected_scaled():
+    return problem(-1.0)
+"""
+
+
+def test_cases_run_as_items_with_strict_expectations(pytester):
+    pytester.makepyfile(my_cases=CASES)
+    result = pytester.runpytest("--gradcheck", "my_cases.py")
+    result.assert_outcomes(passed=1, xfailed=1, failed=1)
+    result.stdout.fnmatch_lines(["*UNEXPECTED: kinds differ: param: expected scaled, got sign-flipped*"])
+    assert result.ret == 1
+
+
+def test_exit_status_is_0_when_every_case_meets_its_expectation(pytester):
+    pytester.makepyfile(my_cases=CASES.split("@gradcheck.case(expect=\"fail\", kinds={\"param\": \"scaled\"})")[0])
+    result = pytester.runpytest("--gradcheck", "my_cases.py")
+    result.assert_outcomes(passed=1, xfailed=1)
+    assert result.ret == 0
+
+
+def test_case_files_are_not_collected_without_the_flag(pytester):
+    pytester.makepyfile(my_cases=CASES)
+    result = pytester.runpytest("my_cases.py")
+    assert result.ret == 5  # no tests collected
+
+
+def test_a_case_file_that_cannot_be_imported_is_a_failing_item(pytester):
+    pytester.makepyfile(broken_cases="import gradcheck\nraise RuntimeError('case setup broke')\n")
+    result = pytester.runpytest("--gradcheck", "broken_cases.py")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*cannot import*RuntimeError: case setup broke*"])
+
+
+def test_failing_assert_gradients_shows_the_report_not_numpy_internals(pytester):
+    pytester.makepyfile(test_mine=textwrap.dedent("""
+        import numpy as np
+        import gradcheck
+
+        def test_gradient():
+            gradcheck.assert_gradients(lambda p: float(np.sum(p ** 2)), lambda p: -2 * p, np.array([1.0, 2.0]))
+    """))
+    result = pytester.runpytest("test_mine.py")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "gradients WRONG: 1 of 1 parameter does not match" in out
+    assert "sign-flipped" in out
+    assert "numpy/" not in out and "checker.py" not in out
+
+
+def test_fixture_reads_pyproject_and_the_command_line_wins(pytester):
+    pytester.makepyprojecttoml('[tool.gradcheck]\nmethod = "richardson"\nrtol = 1e-5\n')
+    pytester.makepyfile(test_fixture=textwrap.dedent("""
+        import numpy as np
+
+        def test_options(gradcheck, request):
+            report = gradcheck.check(lambda p: float(np.sum(p ** 2)), lambda p: 2 * p, np.ones(2))
+            expected = request.config.getoption("gradcheck_method") or "richardson"
+            assert report.method == expected and gradcheck.options["rtol"] == 1e-5
+    """))
+    pytester.runpytest("test_fixture.py").assert_outcomes(passed=1)
+    pytester.runpytest("test_fixture.py", "--gradcheck-method", "central").assert_outcomes(passed=1)
+
+
+def test_unknown_pyproject_options_are_a_usage_error(pytester):
+    pytester.makepyprojecttoml('[tool.gradcheck]\nstep = 1e-3\n')
+    pytester.makepyfile(test_fixture="def test_x(gradcheck):\n    pass\n")
+    result = pytester.runpytest("test_fixture.py")
+    result.stdout.fnmatch_lines(["*has unknown option(s)*step*"])
