@@ -84,21 +84,16 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
     for e in errors:
         out.case(e)
     complete, interrupted = True, False
-    bar = terminal.progress(out.console) if out.console else None
+    bar = terminal.RunProgress(out.console, len(selected)) if out.console else None
     try:
-        if bar:
-            bar.start()
-            cases_task = bar.add_task("cases", total=len(selected))
-            entries_task = bar.add_task("entries", total=None)
         for c in selected:
             if exitfirst and any(not r.as_expected for r in results):
                 complete = False
                 break
-            tick = (lambda done, total: bar.update(entries_task, completed=done, total=total)) if bar else None
-            result = cases_mod.run_case(c, overrides, tick)
+            result = cases_mod.run_case(c, overrides, bar.entry if bar else None)
             results.append(result)
             if bar:
-                bar.advance(cases_task)
+                bar.case_done()
             out.case(result)
             _write_reports(RunReport(tuple(results), False), json_path, junit_path, markdown_path)
     except KeyboardInterrupt:

@@ -37,17 +37,25 @@ def verdict(report: Report) -> str:
     return f"gradients WRONG: {len(report.failed)} of {n} {noun} do{'es' if n == 1 else ''} not match ({how})"
 
 
+COLUMNS = ("parameter", "shape", "analytic shape", "kind", "mismatched", "max abs err", "max rel err")
+
+
+def row(r: ParamResult) -> tuple[str, ...]:
+    """A parameter's cells under COLUMNS; the analytic shape only where it differs."""
+    kinks = r.detail.get("kinks")
+    kind = f"{r.kind} ({kinks} kink{'s' if kinks > 1 else ''})" if kinks else r.kind
+    grad_shape = "" if r.grad_shape in (None, r.shape) else _shape(r.grad_shape)
+    return (r.name, _shape(r.shape), grad_shape, kind, f"{r.mismatched} / {r.size}", _num(r.max_abs_error),
+            _num(r.max_rel_error))
+
+
 def table(report: Report) -> list[str]:
-    """One row per parameter: name, shape, kind, mismatched entries and the largest errors."""
-    header = ("parameter", "shape", "kind", "mismatched", "max abs err", "max rel err")
-    rows = [header]
-    for r in report.results:
-        shape = _shape(r.shape) if r.grad_shape in (None, r.shape) else f"{_shape(r.shape)} got {_shape(r.grad_shape)}"
-        kinks = r.detail.get("kinks")
-        kind = f"{r.kind} ({kinks} kink{'s' if kinks > 1 else ''})" if kinks else r.kind
-        rows.append((r.name, shape, kind, f"{r.mismatched} / {r.size}", _num(r.max_abs_error), _num(r.max_rel_error)))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    """One row per parameter: name, shape, analytic shape, kind, mismatched entries and the largest errors."""
+    rows = [row(r) for r in report.results]
+    columns = [i for i in range(len(COLUMNS)) if COLUMNS[i] != "analytic shape" or any(r[i] for r in rows)]
+    lines = [tuple(COLUMNS[i] for i in columns)] + [tuple(r[i] for i in columns) for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
+    return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
 
 
 def heat_grid(rel_error: np.ndarray, width: int = HEAT_WIDTH, height: int = HEAT_HEIGHT):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import IO
 
 from rich.console import Console, Group, RenderableType
@@ -16,6 +17,7 @@ from . import render
 from .report import CaseResult, ParamResult, Report, RunReport
 
 HEAT_STYLES = ("green4", "green3", "yellow3", "orange3", "red3", "red1", "bold bright_red")
+_HEADERS = {"analytic shape": "grad shape", "mismatched": "wrong", "max abs err": "abs err", "max rel err": "rel err"}
 _STATUS = {"pass": "bold green", "fail": "bold red", "error": "bold magenta"}
 
 
@@ -42,16 +44,17 @@ def heatmap(r: ParamResult) -> Group:
 
 def table(report: Report) -> Table:
     """One row per parameter, coloured by verdict."""
-    t = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    for column in ("parameter", "shape", "analytic shape", "kind", "mismatched", "max abs err", "max rel err"):
-        t.add_column(column, justify="right" if column.startswith(("max", "mis")) else "left")
-    for r in report.results:
-        style = "green" if r.ok else "red"
-        kinks = r.detail.get("kinks")
-        kind = f"{r.kind} ({kinks} kink{'s' if kinks > 1 else ''})" if kinks else r.kind
-        t.add_row(r.name, render._shape(r.shape), "" if r.grad_shape in (None, r.shape) else render._shape(r.grad_shape),
-                  Text(kind, style=style), f"{r.mismatched} / {r.size}", render._num(r.max_abs_error),
-                  render._num(r.max_rel_error))
+    rows = [render.row(r) for r in report.results]
+    shown = [i for i, c in enumerate(render.COLUMNS) if c != "analytic shape" or any(row[i] for row in rows)]
+    t = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", padding=(0, 1))
+    for i in shown:
+        column = render.COLUMNS[i]
+        # Cells are never cut short; a header may wrap.
+        t.add_column(_HEADERS.get(column, column), justify="right" if column.startswith(("max", "mis")) else "left", no_wrap=True,
+                     min_width=max(len(row[i]) for row in rows))
+    for r, row in zip(report.results, rows):
+        t.add_row(*(Text(row[i], style="green" if r.ok else "red") if render.COLUMNS[i] == "kind" else row[i]
+                    for i in shown))
     return t
 
 
@@ -89,7 +92,7 @@ def case(c: CaseResult, verbose: bool = False) -> Group:
         if verbose and c.traceback:
             parts.append(Text(c.traceback, style="dim"))
     elif c.report is not None:
-        parts.append(Padding(report(c.report, verbose), (0, 0, 0, 4)))
+        parts.append(Padding(report(c.report, verbose), (0, 0, 0, 2)))
     return Group(*parts)
 
 
@@ -98,7 +101,32 @@ def summary(run: RunReport) -> Text:
     return Text(render.summary_line(run), style=style)
 
 
-def progress(con: Console) -> Progress:
-    """A transient bar for cases and entries: done / total, elapsed, remaining; shown after about a second."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    TimeRemainingColumn(), console=con, transient=True, refresh_per_second=5)
+class RunProgress:
+    """A transient bar for cases and entries (done / total, elapsed, remaining), shown once a run passes a second."""
+
+    DELAY = 1.0
+
+    def __init__(self, con: Console, cases: int) -> None:
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            TimeRemainingColumn(), console=con, transient=True, refresh_per_second=5)
+        self.cases = self.bar.add_task("cases", total=cases)
+        self.entries = self.bar.add_task("entries", total=None)
+        self.start = time.monotonic()
+        self.shown = False
+
+    def _show(self) -> None:
+        if not self.shown and time.monotonic() - self.start > self.DELAY:
+            self.bar.start()
+            self.shown = True
+
+    def entry(self, done: int, total: int) -> None:
+        self.bar.update(self.entries, completed=done, total=total)
+        self._show()
+
+    def case_done(self) -> None:
+        self.bar.advance(self.cases)
+        self._show()
+
+    def stop(self) -> None:
+        if self.shown:
+            self.bar.stop()
