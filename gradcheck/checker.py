@@ -318,9 +318,9 @@ class _State:
             comparison = cmp.compare(af, value, tol)
             comparison = cmp.Comparison(comparison.abs_error, comparison.rel_error, tol, mismatched)
         numerical = value.reshape(shape)
-        diagnosis = dg.diagnose(a, numerical, tol.reshape(shape), (cmp.SAFETY * error).reshape(shape),
-                                None if comparison is None else comparison.mismatched.reshape(shape),
-                                self.batch_size, name)
+        evidence = dg.EntryEvidence(numerical, tol.reshape(shape), (cmp.SAFETY * error).reshape(shape),
+                                    None if comparison is None else comparison.mismatched.reshape(shape))
+        diagnosis = dg.diagnose(a, evidence, self.batch_size, name)
         detail.update(diagnosis.detail)
         if comparison is None:
             mismatched_count = flat.size

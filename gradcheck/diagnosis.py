@@ -150,25 +150,56 @@ def _reductions(analytic: np.ndarray, shape: tuple[int, ...]):
         yield None, analytic.sum().reshape(shape)
 
 
-def diagnose(
-    analytic: np.ndarray | None,
-    numerical: np.ndarray,
-    tol: np.ndarray,
-    zero_tol: np.ndarray,
-    mismatched: np.ndarray | None = None,
-    batch_size: int | None = None,
-    name: str = "the parameter",
-) -> Diagnosis:
-    """Name the pattern of a failing parameter's analytic gradient.
+class EntryEvidence:
+    """What a full check measured: the numerical gradient entry by entry, with tolerances.
 
-    ``numerical`` and ``tol`` have the parameter's shape; ``zero_tol`` is the
-    size below which a numerical entry cannot be told from zero;
-    ``mismatched`` marks the failing entries when the shapes agree. Rules go
-    from the most specific relation to the least: shape relations first
-    (batch sum, transpose), then value relations (disconnected, zero, sign,
-    scale), then where the wrong values lie.
+    Every hypothesis about the analytic gradient is a candidate array of the
+    parameter's shape, tested entry by entry.
     """
-    shape = tuple(numerical.shape)
+
+    def __init__(self, numerical, tol, zero_tol, mismatched=None) -> None:
+        self.numerical = np.asarray(numerical, dtype=np.float64)
+        self.shape = self.numerical.shape
+        self.tol, self.zero_tol, self.mismatched = tol, zero_tol, mismatched
+
+    def matches(self, candidate: np.ndarray) -> bool:
+        return fits(candidate, self.numerical, self.tol)
+
+    def wrong(self, analytic: np.ndarray) -> bool:
+        if self.mismatched is None:
+            self.mismatched = np.abs(analytic - self.numerical) > self.tol
+        return bool(self.mismatched.any())
+
+    def loss_ignores(self) -> bool:
+        return bool(np.all(np.abs(self.numerical) <= self.zero_tol))
+
+    def scale(self, analytic: np.ndarray) -> tuple[float, int]:
+        """The least-squares k in analytic ≈ k·numerical over the entries that stand out from zero, and their count."""
+        significant = np.abs(self.numerical) > self.tol
+        n = self.numerical[significant]
+        k = float(np.dot(analytic[significant], n) / np.dot(n, n)) if n.size else 0.0
+        return k, int(n.size)
+
+    def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
+        return fits(analytic, k * self.numerical, abs(k) * self.tol)
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        return locate(self.mismatched)
+
+
+def diagnose(analytic: np.ndarray | None, evidence: Any, batch_size: int | None = None,
+             name: str = "the parameter") -> Diagnosis:
+    """Name the pattern of a parameter's analytic gradient against what was measured.
+
+    ``evidence`` is an :class:`EntryEvidence` (a full check) or a probe
+    evidence (probe mode): each rule states a candidate for the true gradient
+    built from the analytic one (its batch sum, its transpose, its negative,
+    …) and asks the evidence whether the candidate matches. Rules go from the
+    most specific relation to the least: shape relations first (batch sum,
+    transpose), then value relations (disconnected, zero, sign, scale), then
+    where the wrong values lie.
+    """
+    shape = tuple(evidence.shape)
     if analytic is None:
         return Diagnosis(SHAPE_MISMATCH, f"no gradient returned for {name}: return one of shape {shape}",
                          {"missing": True})
@@ -180,50 +211,47 @@ def diagnose(
                          "look for an overflow (exp), log(0) or a division by zero",
                          {"count": int(len(bad)), "indices": [list(_index(i, a.shape)) for i in bad[:_MAX_LISTED]]})
     if a.shape != shape:
-        return _diagnose_shape(a, numerical, tol, batch_size, name)
-    if mismatched is None:
-        mismatched = np.abs(a - numerical) > tol
-    if not mismatched.any():
+        return _diagnose_shape(a, evidence, batch_size, name)
+    if not evidence.wrong(a):
         return Diagnosis(OK, "")
-    if np.all(np.abs(numerical) <= zero_tol):
+    if evidence.loss_ignores():
         return Diagnosis(DISCONNECTED, f"the loss does not depend on {name} (numerical gradient 0 everywhere) "
                          "but the analytic gradient is not 0: the forward pass skips this parameter's layer")
     if np.all(a == 0):
         return Diagnosis(ZERO_GRADIENT, f"the analytic gradient of {name} is 0 everywhere but the loss changes "
                          "with it: the backward never fills this gradient")
-    significant = np.abs(numerical) > tol
-    if fits(-a, numerical, tol) and significant.any():
+    k, support = evidence.scale(a)
+    if support and evidence.matches(-a):
         return Diagnosis(SIGN_FLIPPED, "analytic = −numerical: the backward computes the negative gradient "
                          "(an error written y − a instead of a − y)", {"k": -1.0})
-    scaled = _scaled(a, numerical, tol, significant, batch_size)
+    scaled = _scaled(a, evidence, k, support, batch_size)
     if scaled is not None:
         return scaled
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and fits(a.T, numerical, tol):
+    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and evidence.matches(a.T):
         return Diagnosis(TRANSPOSED, f"analytic = numericalᵀ: {name}'s gradient is transposed; "
                          "write the product so its shape and layout are the parameter's")
-    where, detail = locate(mismatched)
+    where, detail = evidence.where()
     return Diagnosis(WRONG_VALUES, f"wrong values, {where}", detail)
 
 
-def _scaled(a, numerical, tol, significant, batch_size) -> Diagnosis | None:
-    n = numerical[significant]
-    k = float(np.dot(a[significant], n) / np.dot(n, n)) if n.size else 0.0
-    if k == 0.0 or _is_near(k, 1.0, 1e-12) or not fits(a, k * numerical, abs(k) * tol):
+def _scaled(a, evidence, k, support, batch_size) -> Diagnosis | None:
+    if k == 0.0 or _is_near(k, 1.0, 1e-12) or not evidence.matches_scaled(a, k):
         return None
     cause = scale_cause(k, batch_size)
-    # A constant factor needs two entries to show; a single value fits any k,
+    # A constant factor needs two values to show; a single value fits any k,
     # so it is named a scale only when k is a factor with a known cause.
-    if n.size < 2 and cause.endswith("matches no common factor"):
+    if support < 2 and cause.endswith("matches no common factor"):
         return None
     return Diagnosis(SCALED, f"analytic = {k:.6g} × numerical; {cause}", {"k": k})
 
 
-def _diagnose_shape(a, numerical, tol, batch_size, name) -> Diagnosis:
-    shape = tuple(numerical.shape)
+def _diagnose_shape(a, evidence, batch_size, name) -> Diagnosis:
+    shape = tuple(evidence.shape)
+    size = int(np.prod(shape))
     found = {"expected_shape": list(shape), "found_shape": list(a.shape)}
     for axis, summed in _reductions(a, shape):
-        if fits(summed, numerical, tol):
-            m = a.size // max(numerical.size, 1)
+        if evidence.matches(summed):
+            m = a.size // max(size, 1)
             if axis is None:
                 rule = "sum it over the examples: db = dz.sum()"
             elif axis == a.ndim - 1 and axis > 0:
@@ -232,11 +260,11 @@ def _diagnose_shape(a, numerical, tol, batch_size, name) -> Diagnosis:
                 rule = f"sum it over axis {axis}, the batch: db = dZ.sum(axis={axis}, keepdims=True)"
             return Diagnosis(NOT_REDUCED, f"{name}'s gradient has shape {a.shape}, one entry per example (m = {m}), "
                              f"and its sum is right: {rule}", {**found, "axis": axis, "m": m})
-    if a.size == numerical.size:
-        if a.ndim == 2 and a.shape == shape[::-1] and fits(a.T, numerical, tol):
+    if a.size == size:
+        if a.ndim == 2 and a.shape == shape[::-1] and evidence.matches(a.T):
             return Diagnosis(TRANSPOSED, f"{name}'s gradient has shape {a.shape}, the transpose of {shape}, and its "
                              "transpose is right: swap the product's operands (dW = xᵀ dZ, not dZᵀ x)", found)
-        if fits(a.reshape(shape), numerical, tol):
+        if evidence.matches(a.reshape(shape)):
             if a.shape == shape[::-1]:
                 return Diagnosis(TRANSPOSED, f"{name}'s gradient holds the right data in the swapped shape {a.shape}: "
                                  f"lay it out as {shape} (a reshape where the layout differs)", found)
