@@ -16,7 +16,7 @@ from .errors import CheckError
 from .layers import check_network
 from .report import CaseResult, merge
 
-CHECK_OPTIONS = ("method", "eps", "rtol", "atol", "seed", "batch_size")
+CHECK_OPTIONS = ("method", "eps", "rtol", "atol", "seed", "batch_size", "mode", "budget", "probes", "workers")
 EXPECTATIONS = ("pass", "fail")
 
 
@@ -65,7 +65,8 @@ def case(func: Callable | None = None, *, expect: str = "pass", kinds: dict[str,
 
     ``kinds`` maps parameter names to the diagnosis kind the report must name;
     other keyword arguments are check options (method, eps, rtol, atol, seed,
-    batch_size) used for this case unless the command line overrides them.
+    batch_size, mode, budget, probes, workers) used for this case unless the
+    command line overrides them.
     """
     if expect not in EXPECTATIONS:
         raise ValueError(f"expect is {expect!r}; expected 'pass' or 'fail'")
@@ -180,6 +181,7 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
             reports.append(check(problem.loss, problem.grad, problem.params, progress=progress, **options))
         if problem.network is not None:
             options.pop("batch_size", None)
+            options.pop("workers", None)
             reports.append(check_network(problem.network, problem.inputs, **options))
         if not reports:
             raise CheckError("the Problem has neither a loss nor a network to check", expected="loss or network",

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing as mp
+import os
+import time
 from typing import Any, Callable
 
 import numpy as np
 
 from . import compare as cmp
 from . import diagnosis as dg
-from . import numdiff
+from . import numdiff, probe
 from .errors import CheckError, EvaluationFailed, GradientError
 from .params import Params, as_params
 from .report import ParamResult, Report
@@ -16,6 +20,10 @@ from .report import ParamResult, Report
 _NOISE_POINTS = 9  # samples for the noise estimate: f at x + j·s, j = -4 … 4
 _NOISE_ULPS = 64  # s, in units of the loss dtype's eps relative to each entry
 _AMBIGUOUS = 4.0  # a refined difference within this many tolerances is judged by its convergence order
+MODES = ("auto", "full", "probe")
+BUDGET = 5.0  # seconds a full check may take before "auto" probes instead
+_PARALLEL_SECONDS = 2.0  # a full check estimated longer than this uses every core by default
+_PARALLEL_MIN_ENTRIES = 512
 
 
 def _scalar(value: Any, what: str, allow_complex: bool = False) -> complex:
@@ -124,11 +132,12 @@ def _objective(loss, params: Params, returns_grad: bool) -> tuple[_Objective, fl
     raise AssertionError("unreachable")
 
 
-def _noise(obj: _Objective, f0: float, rng: np.random.Generator) -> float:
+def _noise(obj: _Objective, f0: float, rng: np.random.Generator) -> tuple[float, float]:
+    """The loss's noise level near the point, and the median seconds one evaluation takes."""
     eps = np.finfo(obj.dtype).eps
     originals = [b.copy() for b in obj.buffers]
     shifts = [_NOISE_ULPS * eps * np.maximum(1.0, np.abs(b)) * rng.choice((-1.0, 1.0), b.shape) for b in originals]
-    values = []
+    values, seconds = [], []
     try:
         for j in range(-(_NOISE_POINTS // 2), _NOISE_POINTS // 2 + 1):
             if j == 0:
@@ -136,11 +145,13 @@ def _noise(obj: _Objective, f0: float, rng: np.random.Generator) -> float:
                 continue
             for b, o, s in zip(obj.buffers, originals, shifts):
                 np.add(o, j * s, out=b, casting="unsafe")
+            start = time.perf_counter()
             values.append(obj())
+            seconds.append(time.perf_counter() - start)
     finally:
         for b, o in zip(obj.buffers, originals):
             b[...] = o
-    return max(numdiff.noise_level(values), eps * abs(f0))
+    return max(numdiff.noise_level(values), eps * abs(f0)), float(np.median(seconds))
 
 
 def _complex_objective(loss, params: Params, returns_grad: bool, f0: float, real: _Objective) -> _Objective | None:
@@ -181,6 +192,10 @@ def check(
     atol: float = 0.0,
     seed: int = 0,
     batch_size: int | None = None,
+    mode: str = "auto",
+    budget: float = BUDGET,
+    probes: int = probe.PROBES,
+    workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Compare the analytic gradient of ``loss`` with finite differences, parameter by parameter.
@@ -191,21 +206,45 @@ def check(
     "central", "richardson", "complex-step" or "auto"; ``eps`` fixes the
     step (default: per entry, from the dtype and magnitude); ``rtol`` and
     ``atol`` add to each entry's error estimate; ``batch_size`` lets the
-    diagnosis name a missing mean; ``progress(done, total)`` is told how many
-    entries have been measured. Returns a :class:`Report`; never raises for
-    a wrong gradient, only :class:`CheckError` when the check cannot be made.
+    diagnosis name a missing mean. ``mode`` is "full" (every entry), "probe"
+    (``probes`` random directions per tensor, at a cost independent of the
+    parameter count) or "auto" (full when its estimated time is within
+    ``budget`` seconds); ``workers`` processes share a full check (default:
+    every core when it would take more than a few seconds, else one);
+    ``progress(done, total)`` is told how many entries have been measured.
+    Returns a :class:`Report`; never raises for a wrong gradient, only
+    :class:`CheckError` when the check cannot be made.
     """
     if method not in numdiff.METHODS:
         raise CheckError(f"method is {method!r}; expected one of {', '.join(numdiff.METHODS)}",
                          expected=numdiff.METHODS, found=method)
+    if mode not in MODES:
+        raise CheckError(f"mode is {mode!r}; expected one of {', '.join(MODES)}", expected=MODES, found=mode)
+    if int(probes) < 1:
+        raise CheckError(f"probes is {probes}; expected at least 1 direction per tensor", expected=">= 1", found=probes)
     p = as_params(params)
     returns_grad = grad is None
     analytic, extras = _analytic(loss, grad, p)
     real, f0, notes = _objective(loss, p, returns_grad)
     rng = np.random.default_rng(seed)
-    noise = _noise(real, f0, rng)
-    used = method
-    if method in ("auto", "complex-step"):
+    noise, seconds = _noise(real, f0, rng)
+    total = sum(a.size for a in p.arrays)
+    estimate = 2 * total * seconds
+    chosen = mode
+    cost = f"a full check is estimated at {estimate:.3g} s ({2 * total} loss evaluations of {1e3 * seconds:.3g} ms)"
+    if mode == "auto":
+        chosen = "full" if estimate <= budget else "probe"
+        reason = (f"auto: {'every entry' if chosen == 'full' else f'{probes} probe directions per tensor'}; {cost}, "
+                  f"{'within' if chosen == 'full' else 'over'} the budget of {budget:g} s")
+    else:
+        reason = f"mode={mode!r} was asked for; {cost}"
+    used, objc = method, None
+    if chosen == "probe":
+        used = "central"
+        if method not in ("central", "auto"):
+            notes.append(f"probe mode measures slopes by central differences with Richardson; method {method!r} "
+                         "applies to full checks")
+    elif method in ("auto", "complex-step"):
         objc = _complex_objective(loss, p, returns_grad, f0, real)
         if objc is None:
             if method == "complex-step":
@@ -218,25 +257,59 @@ def check(
             used = "complex-step"
             if method == "auto":
                 notes.append("auto: the loss is complex-analytic, complex-step used")
-    else:
-        objc = None
-    state = _State(real, objc, f0, noise, eps, rtol, atol, batch_size, used, lambda: _analytic(loss, grad, p, np.float64))
+    if workers is None:
+        workers = (os.cpu_count() or 1) if chosen == "full" and estimate > _PARALLEL_SECONDS else 1
+    state = _State(real, objc, f0, noise, eps, rtol, atol, batch_size, used,
+                   lambda: _analytic(loss, grad, p, np.float64), chosen, int(probes), seed)
     if progress is not None:
-        state.count_progress(progress, sum(a.size for a in p.arrays))
-    results = [state.check_param(i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
+        state.count_progress(progress, total)
+    with _pool(state, int(workers) if chosen == "full" else 1, total) as pool:
+        state.pool = pool
+        results = [state.check_param(i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
     for name, g in extras.items():
         results.append(ParamResult(name, False, dg.SHAPE_MISMATCH, None, tuple(g.shape), 0, int(g.size), 0.0, 0.0,
                                    f"grad returned {name!r}, which is not a parameter", {"extra": True}))
-    evaluations = real.calls + (objc.calls if objc else 0)
-    return Report(tuple(results), used, evaluations, diagnosis=dg.across(results), notes=tuple(notes))
+    if chosen == "probe":
+        notes.append(probe.GUARANTEE.format(probes=probes, miss=probe.MISS_PER_PROBE ** probes))
+    evaluations = real.calls + (objc.calls if objc else 0) + state.worker_calls
+    return Report(tuple(results), used, evaluations, chosen, dg.across(results), tuple(notes), reason)
+
+
+# The objectives a pool of forked workers evaluates; set just before the fork.
+_WORKER_STATE: tuple[_Objective, _Objective | None] | None = None
+
+
+def _sample_chunk(task):
+    which, index, start, stop, steps, offsets = task
+    real, objc = _WORKER_STATE
+    obj = real if which == "real" else objc
+    return numdiff.sample_axes(obj, obj.flat[index], steps, offsets, range(start, stop))
+
+
+@contextlib.contextmanager
+def _pool(state: "_State", workers: int, total: int):
+    """A pool of forked workers sharing the objectives, or None when one process will do (or fork is missing)."""
+    global _WORKER_STATE
+    if workers <= 1 or total < _PARALLEL_MIN_ENTRIES or "fork" not in mp.get_all_start_methods():
+        yield None
+        return
+    _WORKER_STATE = (state.real, state.objc)
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            yield pool
+    finally:
+        _WORKER_STATE = None
 
 
 class _State:
     """What a check keeps while it measures its parameters one by one."""
 
-    def __init__(self, real, objc, f0, noise, eps, rtol, atol, batch_size, method, analytic64):
+    def __init__(self, real, objc, f0, noise, eps, rtol, atol, batch_size, method, analytic64, mode, probes, seed):
         self.real, self.objc, self.f0, self.noise = real, objc, f0, noise
         self.eps, self.rtol, self.atol, self.batch_size, self.method = eps, rtol, atol, batch_size, method
+        self.mode, self.probes, self.seed = mode, probes, seed
+        self.pool = None
+        self.worker_calls = 0
         self._analytic64 = analytic64
         self._a64: list | None = None
         self.progress: Callable[[int], None] | None = None
@@ -262,7 +335,11 @@ class _State:
 
     def _sample(self, obj, flat, steps, offsets, name, indices=None) -> np.ndarray:
         try:
-            samples = numdiff.sample_axes(obj, flat, steps, offsets, indices, None if indices is not None else self.progress)
+            if self.pool is not None and indices is None:
+                samples = self._sample_in_workers(obj, flat, steps, offsets)
+            else:
+                samples = numdiff.sample_axes(obj, flat, steps, offsets, indices,
+                                              None if indices is not None else self.progress)
         except EvaluationFailed as exc:
             raise _evaluation_error(exc, name) from exc.cause
         bad = ~np.isfinite(samples)
@@ -274,12 +351,29 @@ class _State:
                              expected="a finite loss", found=samples[row, col])
         return samples
 
+    def _sample_in_workers(self, obj, flat, steps, offsets) -> np.ndarray:
+        """The same samples as sample_axes, taken by the pool in chunks of entries, in order."""
+        which = "real" if obj is self.real else "complex"
+        index = next(i for i, f in enumerate(obj.flat) if f is flat)
+        size = flat.size
+        chunk = max(256, -(-size // (4 * self.pool._processes)))
+        tasks = [(which, index, start, min(start + chunk, size), steps, offsets) for start in range(0, size, chunk)]
+        parts = []
+        for task, part in zip(tasks, self.pool.imap(_sample_chunk, tasks)):
+            parts.append(part)
+            self.worker_calls += part.size
+            if self.progress is not None:
+                self.progress(task[3] - task[2])
+        return np.concatenate(parts, axis=1)
+
     def _steps(self, flat: np.ndarray, method: str) -> np.ndarray:
         if self.eps is not None:
             return np.broadcast_to(np.asarray(self.eps, dtype=np.float64), flat.shape).copy()
         return numdiff.step_size(flat, self.real.dtype if method != "complex-step" else np.float64, method)
 
     def check_param(self, index: int, name: str, analytic: np.ndarray | None) -> ParamResult:
+        if self.mode == "probe" and self.real.flat[index].size:
+            return self.probe_param(index, name, analytic)
         real = self.real
         flat = real.flat[index]
         shape = real.buffers[index].shape
@@ -297,9 +391,8 @@ class _State:
         elif self.method == "richardson":
             hr = self._steps(flat, "richardson")
             s = self._sample(real, flat, hr, (1, -1, 0.5, -0.5), name)
-            d1, d2 = numdiff.central(s[0], s[1], hr), numdiff.central(s[2], s[3], hr / 2)
-            value = d2 + (d2 - d1) / 3.0
-            error = np.abs(d2 - d1) / 3.0 + 2.0 * self.noise / hr
+            value, error = numdiff.richardson(numdiff.central(s[0], s[1], hr), numdiff.central(s[2], s[3], hr / 2))
+            error += 2.0 * self.noise / hr
         else:
             fplus, fminus = self._sample(real, flat, h, (1, -1), name)
             value = numdiff.central(fplus, fminus, h)
@@ -336,6 +429,43 @@ class _State:
         return ParamResult(name, diagnosis.kind == dg.OK, diagnosis.kind, shape, None if a is None else a.shape,
                            flat.size, mismatched_count, max_abs, max_rel, diagnosis.hint, detail,
                            a, numerical, rel)
+
+    def probe_param(self, index: int, name: str, analytic: np.ndarray | None) -> ParamResult:
+        """Probe mode: slopes along random directions, the diagnosis's hypotheses on them, group testing."""
+        flat = self.real.flat[index]
+        shape = self.real.buffers[index].shape
+        rng = np.random.default_rng([self.seed, index])
+        directional = probe.Directional(self.real, flat, self.f0, self.noise, self.real.dtype)
+        a = None if analytic is None else np.asarray(analytic)
+        a_dtype = a.dtype if a is not None and a.dtype.kind == "f" else np.dtype(np.float64)
+        comparable = a is not None and a.shape == shape and bool(np.all(np.isfinite(a)))
+        af = a.reshape(-1).astype(np.float64) if comparable else None
+        try:
+            W, slopes = probe.measure(directional, af, rng, self.probes, a_dtype, self.rtol, self.atol)
+        except Exception as exc:
+            raise CheckError(f"loss raised {type(exc).__name__}: {exc} when {name!r} was moved along a probe "
+                             "direction; the loss must be defined near the given point", expected="a value",
+                             found=repr(exc)) from exc
+        if not np.all(np.isfinite([v for slope in slopes for v in slope])):
+            raise CheckError(f"loss is not finite when {name!r} is moved along a probe direction; the loss must be "
+                             "finite near the given point", expected="a finite loss", found="nan or inf")
+        evidence = probe.ProbeEvidence(shape, W, slopes, a_dtype, self.rtol, self.atol,
+                                       lambda: probe.localize(directional, af, shape, rng, a_dtype, self.rtol, self.atol))
+        diagnosis = dg.diagnose(a, evidence, self.batch_size, name)
+        detail = {**diagnosis.detail, **evidence.guarantee()}
+        max_abs = max_rel = float("inf")
+        if comparable:
+            projected = W @ af
+            nearest = np.clip(projected, evidence.low, evidence.high)
+            comparison = cmp.compare(projected, nearest, evidence.tol(af))
+            detail["probes_disagreeing"] = comparison.count
+            max_abs, max_rel = comparison.max_abs_error, comparison.max_rel_error
+        located = len(diagnosis.detail.get("indices", [])) if diagnosis.detail.get("located") else 0
+        if self.progress is not None:
+            self.progress(flat.size)
+        return ParamResult(name, diagnosis.kind == dg.OK, diagnosis.kind, shape, None if a is None else a.shape,
+                           flat.size, 0 if diagnosis.kind == dg.OK else located, max_abs, max_rel, diagnosis.hint,
+                           detail)
 
     def _second_look(self, index, name, af, flat, h, value, error, tol, mismatched, fplus, fminus, a_dtype, detail):
         """Refine the suspect entries in place; return which are still wrong.

@@ -11,6 +11,7 @@ from . import __version__, formats, terminal
 from . import cases as cases_mod
 from .atomic import write_atomic
 from .diagnosis import EXPLANATIONS, KINDS
+from .checker import MODES
 from .numdiff import METHODS
 from .render import format_case, summary_line
 from .report import RunReport
@@ -61,11 +62,17 @@ def _write_reports(run: RunReport, json_path, junit_path, markdown_path) -> None
 @click.option("--rtol", type=float, help="Override the relative tolerance.")
 @click.option("--atol", type=float, help="Override the absolute tolerance.")
 @click.option("--seed", type=int, help="Override the random seed.")
+@click.option("--mode", type=click.Choice(MODES), help="full: every entry; probe: random directions per tensor; "
+              "auto (default): full when it fits the budget.")
+@click.option("--budget", type=click.FloatRange(min=0), help="Seconds a full check may take before auto mode probes.")
+@click.option("--probes", type=click.IntRange(min=1), help="Probe directions per tensor in probe mode.")
+@click.option("--workers", type=click.IntRange(min=1), help="Processes sharing a full check (default: all cores for "
+              "a big check, one for small ones).")
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
-def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method, rtol, atol, seed, no_color, verbose,
-        quiet) -> None:
+def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method, rtol, atol, seed, mode, budget, probes,
+        workers, no_color, verbose, quiet) -> None:
     """Run every case under PATHS and compare each with its expectation.
 
     Exit status: 0 when every case met its expectation, 1 when any did not or
@@ -79,7 +86,8 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
     if not selected and not errors:
         raise click.UsageError(f"no cases found in {', '.join(paths)}" + (f" matching -k {keyword!r}" if keyword else ""))
     out = _Output(terminal.use_color(no_color), verbose, quiet)
-    overrides = {"method": method, "rtol": rtol, "atol": atol, "seed": seed}
+    overrides = {"method": method, "rtol": rtol, "atol": atol, "seed": seed, "mode": mode, "budget": budget,
+                 "probes": probes, "workers": workers}
     results = list(errors)
     for e in errors:
         out.case(e)

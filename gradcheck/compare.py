@@ -23,19 +23,22 @@ def default_rtol(dtype) -> float:
     return _DEFAULT_RTOL.get(dtype, float(np.sqrt(np.finfo(dtype).eps)) if dtype.kind == "f" else 1e-6)
 
 
-def tolerance(numerical, error, analytic_dtype, rtol: float | None = None, atol: float = 0.0) -> np.ndarray:
-    """The largest difference each entry may show and still be right.
+def tolerance(numerical, error, analytic_dtype, rtol: float | None = None, atol: float = 0.0,
+              scale=None) -> np.ndarray:
+    """The largest difference each value may show and still be right.
 
     ``atol + rtol * |numerical| + SAFETY * (numerical error + analytic rounding)``,
-    where the analytic rounding is the analytic dtype's eps times the entry
-    and the tensor's largest entry (sums over a batch cancel).
+    where the analytic rounding is the analytic dtype's eps times the value
+    and ``scale``: by default the tensor's largest entry (sums over a batch
+    cancel); for a directional derivative, the sum of |analytic · direction|.
     """
     numerical = np.asarray(numerical, dtype=np.float64)
     if rtol is None:
         rtol = default_rtol(analytic_dtype)
     eps = np.finfo(analytic_dtype).eps if np.dtype(analytic_dtype).kind == "f" else np.finfo(np.float64).eps
     magnitude = np.abs(numerical)
-    scale = float(magnitude.max()) if magnitude.size else 0.0
+    if scale is None:
+        scale = float(magnitude.max()) if magnitude.size else 0.0
     return atol + rtol * magnitude + SAFETY * (np.asarray(error, dtype=np.float64) + eps * (magnitude + scale))
 
 

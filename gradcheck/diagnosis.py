@@ -279,6 +279,11 @@ def _layer(name: str) -> str:
     return match.group() if match else ""
 
 
+def _broad(result: Any) -> bool:
+    """Whether a failing parameter is wrong broadly (at least half its entries), as an error carried back would be."""
+    return result.detail.get("fraction", 1.0) >= 0.5
+
+
 def _is_weight(result: Any) -> bool:
     """A weight multiplies its input; a bias is added. Told by name (W…, b…), else by having two long axes."""
     first = result.name.lower().lstrip("_")[:1]
@@ -306,7 +311,8 @@ def across(results: Sequence[Any]) -> str | None:
     for group in groups:
         weights = [r for r in group if _is_weight(r)]
         biases = [r for r in group if not _is_weight(r)]
-        if weights and biases and all(b.ok for b in biases) and not any(w.ok for w in weights):
+        if weights and biases and all(b.ok for b in biases) and not any(w.ok for w in weights) \
+                and all(_broad(w) for w in weights):
             w, b = weights[0], biases[0]
             return (f"{b.name} matches but {w.name} does not: the error reaching this layer (dZ) is right, so the "
                     f"input in {w.name}'s gradient (inputᵀ dZ) is not the input the forward pass used")
@@ -318,8 +324,8 @@ def across(results: Sequence[Any]) -> str | None:
     if last_bad + 1 == len(groups) or not all(status[last_bad + 1:]):
         return None
     good, bad = groups[last_bad + 1], groups[last_bad]
-    if any(r.mismatched == 1 for r in bad if not r.ok):
-        return None  # one wrong entry is a slip in one scalar formula, not an error carried back
+    if not all(_broad(r) for r in bad if not r.ok):
+        return None  # a few wrong entries are a slip in a scalar formula, not an error carried back
     weight = next((r.name for r in good if _is_weight(r)), good[0].name)
     names = lambda g: ", ".join(r.name for r in g)  # noqa: E731
     later = [r for g in groups[last_bad + 1:] for r in g]

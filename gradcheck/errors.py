@@ -17,6 +17,9 @@ class CheckError(Exception):
         self.expected = expected
         self.found = found
 
+    def __reduce__(self):
+        return _check_error, (str(self), self.expected, self.found)
+
 
 class GradientError(AssertionError):
     """An analytic gradient disagrees with the numerical one; ``report`` says how."""
@@ -34,3 +37,10 @@ class EvaluationFailed(Exception):
         self.index = index
         self.offset = offset
         self.cause = cause
+
+    def __reduce__(self):
+        return type(self), (self.index, self.offset, self.cause)
+
+
+def _check_error(message: str, expected: Any, found: Any) -> CheckError:
+    return CheckError(message, expected=expected, found=found)

@@ -108,9 +108,29 @@ class Refined:
     order: np.ndarray  # observed order of the Taylor remainder of a candidate slope
 
 
+def richardson(d1: np.ndarray, d2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Richardson extrapolation of central differences at steps h and h/2, and its error estimate."""
+    return d2 + (d2 - d1) / 3.0, np.abs(d2 - d1) / 3.0
+
+
 def central(fplus: np.ndarray, fminus: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """The central difference from samples at ``x ± h``."""
     return (fplus - fminus) / (2.0 * steps)
+
+
+def one_sided(f0, fplus, fminus, plus2, minus2, h, noise):
+    """The one-sided slopes at step h/2, and where they reveal a kink.
+
+    A smooth function's one-sided slopes differ by about h·f''; the gap halves
+    with the step. At a kink it stays: a gap that does not shrink, and that
+    rounding cannot explain, marks a point where the loss is not differentiable.
+    """
+    left = (f0 - minus2) / (h / 2)
+    right = (plus2 - f0) / (h / 2)
+    jump_h = np.abs((fplus - f0) / h - (f0 - fminus) / h)
+    jump_h2 = np.abs(right - left)
+    kink = (jump_h2 > 0.75 * jump_h) & (jump_h2 > 8 * noise / h + 1e-12 * np.abs(right + left))
+    return left, right, kink
 
 
 def refine(
@@ -136,16 +156,10 @@ def refine(
     plus2, minus2 = sample_axes(f, x, steps, (0.5, -0.5), indices)
     d1 = central(fplus, fminus, h)
     d2 = central(plus2, minus2, h / 2)
-    value = d2 + (d2 - d1) / 3.0
+    value, truncation = richardson(d1, d2)
     rounding = 2.0 * noise / h
-    error = np.abs(d2 - d1) / 3.0 + rounding
-    left = (f0 - minus2) / (h / 2)
-    right = (plus2 - f0) / (h / 2)
-    jump_h = np.abs((fplus - f0) / h - (f0 - fminus) / h)
-    jump_h2 = np.abs(right - left)
-    # A smooth function's one-sided slopes differ by about h * f''; the gap
-    # halves with the step. At a kink it stays: the gap does not shrink.
-    kink = (jump_h2 > 0.75 * jump_h) & (jump_h2 > 4 * rounding + 1e-12 * np.abs(value))
+    error = truncation + rounding
+    left, right, kink = one_sided(f0, fplus, fminus, plus2, minus2, h, noise)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.abs(fplus - f0 - h * slope)
         r2 = np.abs(plus2 - f0 - h / 2 * slope)

@@ -31,7 +31,7 @@ def verdict(report: Report) -> str:
     """One line: the verdict, the method and the cost."""
     n = len(report.results)
     noun = "parameter" if n == 1 else "parameters"
-    how = f"{report.method}, {report.evaluations} loss evaluations"
+    how = f"{report.method}{', probe mode' if report.mode == 'probe' else ''}, {report.evaluations} loss evaluations"
     if report.ok:
         return f"gradients OK: {'the' if n == 1 else 'all ' + str(n)} {noun} match{'es' if n == 1 else ''} ({how})"
     return f"gradients WRONG: {len(report.failed)} of {n} {noun} do{'es' if n == 1 else ''} not match ({how})"
@@ -167,6 +167,8 @@ def format_report(report: Report, verbose: bool = False) -> str:
                 lines.extend(["", f"{r.name}: ok", *entries(r)])
     if report.diagnosis:
         lines.extend(["", report.diagnosis])
+    if report.mode == "probe" or verbose:
+        lines.append(f"mode: {report.mode_reason}")
     for note in report.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)

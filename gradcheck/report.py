@@ -54,6 +54,7 @@ class Report:
     mode: str = "full"
     diagnosis: str | None = None  # what the pattern across parameters says
     notes: tuple[str, ...] = ()
+    mode_reason: str = ""  # why this mode ran
 
     @property
     def ok(self) -> bool:
@@ -81,6 +82,7 @@ class Report:
             "ok": self.ok,
             "method": self.method,
             "mode": self.mode,
+            "mode_reason": self.mode_reason,
             "evaluations": self.evaluations,
             "diagnosis": self.diagnosis,
             "notes": list(self.notes),
@@ -104,6 +106,7 @@ def merge(reports: "list[Report]") -> Report:
         reports[0].mode,
         " ".join(r.diagnosis for r in reports if r.diagnosis) or None,
         tuple(n for r in reports for n in r.notes),
+        reports[0].mode_reason,
     )
 
 

@@ -75,6 +75,8 @@ def report(rep: Report, verbose: bool = False) -> Group:
         parts.extend([Text(""), failure(r, verbose)])
     if rep.diagnosis:
         parts.extend([Text(""), Text(rep.diagnosis, style="bold yellow")])
+    if rep.mode == "probe" or verbose:
+        parts.append(Text(f"mode: {rep.mode_reason}", style="dim"))
     parts.extend(Text(f"note: {n}", style="dim") for n in rep.notes)
     return Group(*parts)
 

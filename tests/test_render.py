@@ -115,5 +115,6 @@ class TestColour:
 def test_verbose_lists_every_entry_of_small_parameters():
     report = gradcheck.check(lambda p: float(np.sum(p**2)), lambda p: 2 * p, np.array([1.0, 2.0]))
     lines = render.format_report(report, verbose=True).splitlines()
-    assert lines[-3:][0].split() == ["entry", "analytic", "numerical", "abs", "err", "rel", "err"]
-    assert lines[-2].split()[:3] == ["0", "2.000000e+00", "2.000000e+00"]
+    assert lines[-4].split() == ["entry", "analytic", "numerical", "abs", "err", "rel", "err"]
+    assert lines[-3].split()[:3] == ["0", "2.000000e+00", "2.000000e+00"]
+    assert lines[-1].startswith("mode: auto: every entry; a full check is estimated at")
