@@ -29,6 +29,8 @@ _PARALLEL_MIN_ENTRIES = 512
 def _scalar(value: Any, what: str, allow_complex: bool = False) -> complex:
     if type(value) is float:
         return value
+    if isinstance(value, np.floating) and not allow_complex:
+        return float(value)
     if isinstance(value, (str, bytes)) or value is None:
         raise CheckError(f"{what} returned {value!r}; expected a scalar: a float or a 0-d/size-1 array",
                          expected="scalar", found=type(value).__name__)
@@ -55,6 +57,7 @@ class _Objective:
         self.params = params
         self.buffers = params.copies(dtype)
         self.flat = [b.reshape(-1) for b in self.buffers]
+        self.structure = params.builder(self.buffers)
         self.returns_grad = returns_grad
         self.complex = np.dtype(dtype or np.float64).kind == "c"
         self.dtype = np.result_type(*self.buffers)
@@ -62,7 +65,7 @@ class _Objective:
 
     def __call__(self) -> complex:
         self.calls += 1
-        out = self.loss(self.params.build(self.buffers))
+        out = self.loss(self.structure())
         if self.returns_grad:
             out = _split(out)[0]
         return _scalar(out, "loss", self.complex)

@@ -45,6 +45,16 @@ class Params:
             return arrays[0]
         return list(arrays) if self.form == "list" else tuple(arrays)
 
+    def builder(self, arrays: Sequence[np.ndarray]):
+        """A function that returns a fresh structure holding ``arrays`` on every call (the hot path of a check)."""
+        if self.form == "dict":
+            pairs = tuple(zip(self.keys, arrays))
+            return lambda: dict(pairs)
+        if self.form == "array":
+            return lambda: arrays[0]
+        items = tuple(arrays)
+        return (lambda: list(items)) if self.form == "list" else (lambda: items)
+
     def copies(self, dtype=None) -> list[np.ndarray]:
         """Fresh, writable, C-contiguous copies, in ``dtype`` when given."""
         return [np.array(a, dtype=dtype or a.dtype, copy=True, order="C") for a in self.arrays]
