@@ -7,10 +7,11 @@ import inspect
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from . import isolation
 from .checker import check
 from .errors import CheckError
 from .layers import check_network
@@ -43,14 +44,23 @@ class Case:
 
     name: str
     file: str
-    func: Callable[[], Problem] = field(repr=False)
+    func: Callable[[], Problem] | None = field(default=None, repr=False)  # None when found in another process
     expect: str = "pass"
     kinds: dict[str, str] | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    doc: str = ""  # the first line of the function's docstring
 
-    @property
-    def doc(self) -> str:
-        return (inspect.getdoc(self.func) or "").splitlines()[0] if inspect.getdoc(self.func) else ""
+    def function(self) -> Callable[[], Problem]:
+        """The case function, importing its file again when the case was found in another process."""
+        if self.func is not None:
+            return self.func
+        found, error = _load(Path(self.file))
+        if error is not None:
+            raise CheckError(error.error)
+        for c in found:
+            if c.name == self.name:
+                return c.func
+        raise CheckError(f"case {self.name!r} is no longer in {self.file}")
 
 
 @dataclass(frozen=True)
@@ -116,19 +126,34 @@ def _load(path: Path) -> tuple[list[Case], CaseResult | None]:
     for name, obj in vars(module).items():
         spec = getattr(obj, "__gradcheck_case__", None)
         if isinstance(spec, _Spec) and getattr(obj, "__module__", None) == module_name:
-            found.append(Case(name, file, obj, spec.expect, spec.kinds, spec.options))
+            doc = (inspect.getdoc(obj) or "").strip().splitlines()
+            found.append(Case(name, file, obj, spec.expect, spec.kinds, spec.options, doc[0] if doc else ""))
     return found, None
 
 
-def discover(paths: Iterable[str | Path]) -> tuple[list[Case], list[CaseResult]]:
+def _load_elsewhere(path: Path, timeout: float | None) -> tuple[list[Case], CaseResult | None]:
+    """Load a case file in a forked child: a file that hangs or crashes on import is an error, not the end."""
+    def specs(progress):
+        found, error = _load(path)
+        return [replace(c, func=None) for c in found], error
+
+    outcome = isolation.call(specs, (), timeout)
+    if outcome.error is not None:
+        return [], _error(path.stem, str(path), f"cannot import {path}: {outcome.error}", outcome.traceback)
+    return outcome.value
+
+
+def discover(paths: Iterable[str | Path], isolate: bool = False,
+             timeout: float | None = None) -> tuple[list[Case], list[CaseResult]]:
     """The cases in ``paths`` (files, or folders searched for ``*.py``), and an error result per file that fails to load.
 
+    With ``isolate``, each file is imported in a forked child under ``timeout``.
     Two cases with one name are both turned into errors naming the clash.
     """
     cases: list[Case] = []
     errors: list[CaseResult] = []
     for path in _files(paths):
-        found, error = _load(path)
+        found, error = _load_elsewhere(path, timeout) if isolate and isolation.available() else _load(path)
         cases.extend(found)
         if error:
             errors.append(error)
@@ -163,12 +188,17 @@ def _unexpected(c: Case, status: str, report) -> str | None:
     return None
 
 
-def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None) -> CaseResult:
-    """Build the case's Problem, check it, and judge the report against the expectation."""
+def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None,
+             time_limit: float | None = None) -> CaseResult:
+    """Build the case's Problem, check it, and judge the report against the expectation.
+
+    ``time_limit`` (seconds) makes a full check that could not finish in time
+    an error up front, naming the option that makes it affordable.
+    """
     start = time.perf_counter()
     base = dict(name=c.name, file=c.file, expect=c.expect, kinds=c.kinds, doc=c.doc)
     try:
-        problem = c.func()
+        problem = c.function()()
         if not isinstance(problem, Problem):
             raise CheckError(f"case returned {type(problem).__name__ if problem is not None else 'None'}; "
                              "expected gradcheck.Problem(loss, grad, params)",
@@ -176,12 +206,15 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
         options = {**c.options, **{k: v for k, v in (overrides or {}).items() if v is not None}}
         if problem.batch_size is not None:
             options.setdefault("batch_size", problem.batch_size)
+        if time_limit is not None:
+            options["time_limit"] = time_limit
         reports = []
         if problem.loss is not None:
             reports.append(check(problem.loss, problem.grad, problem.params, progress=progress, **options))
         if problem.network is not None:
             options.pop("batch_size", None)
             options.pop("workers", None)
+            options.pop("time_limit", None)
             reports.append(check_network(problem.network, problem.inputs, **options))
         if not reports:
             raise CheckError("the Problem has neither a loss nor a network to check", expected="loss or network",
@@ -194,3 +227,16 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
     reason = _unexpected(c, status, report)
     return CaseResult(status=status, as_expected=reason is None, reason=reason, report=report,
                       seconds=time.perf_counter() - start, **base)
+
+
+def run_isolated(c: Case, overrides: dict[str, Any] | None = None, timeout: float | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> CaseResult:
+    """:func:`run_case` in a forked child under ``timeout`` seconds: a hang, a crash or an exit is an error case."""
+    if not isolation.available():
+        return run_case(c, overrides, progress, timeout)
+    start = time.perf_counter()
+    outcome = isolation.call(lambda p: run_case(c, overrides, p, timeout), (), timeout, progress)
+    if outcome.error is None:
+        return outcome.value
+    return CaseResult(c.name, c.file, c.expect, "error", False, kinds=c.kinds, error=outcome.error,
+                      traceback=outcome.traceback, doc=c.doc, seconds=time.perf_counter() - start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
+from dataclasses import replace
 import os
 import time
 from typing import Any, Callable
@@ -62,10 +63,22 @@ class _Objective:
         self.complex = np.dtype(dtype or np.float64).kind == "c"
         self.dtype = np.result_type(*self.buffers)
         self.calls = 0
+        self.reference = [b.copy() for b in self.buffers]
+        self.protect = False
+
+    def guard(self) -> dict[str, str]:
+        """Parameters the loss changed in place since the last look: restore them and hand out copies from now on."""
+        changed = {}
+        for name, b, ref in zip(self.params.names, self.buffers, self.reference):
+            if not np.array_equal(b, ref, equal_nan=True):
+                changed[name] = f"loss writes into the parameter {name!r} it is given (an in-place update)"
+                b[...] = ref
+        self.protect = self.protect or bool(changed)
+        return changed
 
     def __call__(self) -> complex:
         self.calls += 1
-        out = self.loss(self.structure())
+        out = self.loss(self.params.build([b.copy() for b in self.buffers]) if self.protect else self.structure())
         if self.returns_grad:
             out = _split(out)[0]
         return _scalar(out, "loss", self.complex)
@@ -88,19 +101,44 @@ def _call(fn: Callable, arg: Any, what: str) -> Any:
                          expected="a value", found=repr(exc)) from exc
 
 
-def _evaluation_error(exc: EvaluationFailed, name: str) -> CheckError:
+def _evaluation_error(exc: EvaluationFailed, name: str, shape: tuple[int, ...]) -> CheckError:
     if isinstance(exc.cause, CheckError):
         return exc.cause
-    return CheckError(f"loss raised {type(exc.cause).__name__}: {exc.cause} when entry {exc.index} of {name!r} "
+    entry = tuple(int(i) for i in np.unravel_index(exc.index, shape)) if len(shape) > 1 else exc.index
+    return CheckError(f"loss raised {type(exc.cause).__name__}: {exc.cause} when entry {entry} of {name!r} "
                       f"was moved by {exc.offset} step(s); the loss must be defined near the given point",
                       expected="a value", found=repr(exc.cause))
 
 
-def _analytic(loss, grad, params: Params, dtype=None) -> tuple[list, dict]:
-    if grad is None:
-        _, grads = _split(_call(loss, params.build(params.copies(dtype)), "loss"))
-        return params.read_grads(grads, "loss")
-    return params.read_grads(_call(grad, params.build(params.copies(dtype)), "grad"), "grad")
+def _analytic(loss, grad, params: Params, dtype=None, mutations: dict[str, str] | None = None) -> tuple[list, dict]:
+    """The analytic gradients, computed on copies and copied out, so nothing the user's code does later changes them.
+
+    With ``mutations``, records by parameter name how the code misbehaved: it
+    wrote into the parameters it was given, returned a view of them as a
+    gradient, or returned a buffer that a later call overwrites.
+    """
+    fn, what = (loss, "loss") if grad is None else (grad, "grad")
+
+    def call():
+        inputs = params.copies(dtype)
+        out = _call(fn, params.build(inputs), what)
+        found, extra = params.read_grads(_split(out)[1] if grad is None else out, what)
+        return inputs, found, extra
+
+    inputs, found, extra = call()
+    if mutations is not None:
+        for name, before, after, g in zip(params.names, params.arrays, inputs, found):
+            if not np.array_equal(np.asarray(before, dtype=after.dtype), after, equal_nan=True):
+                mutations[name] = f"{what} writes into the parameter {name!r} it is given (an in-place update)"
+            elif g is not None and any(np.shares_memory(g, x) for x in inputs):
+                mutations[name] = f"{what} returns a view of its input as the gradient of {name!r}"
+        kept = [None if g is None else g.copy() for g in found]
+        call()  # a second call shows whether the first call's arrays are buffers that get overwritten
+        for name, g, copy in zip(params.names, found, kept):
+            if g is not None and name not in mutations and not np.array_equal(g, copy, equal_nan=True):
+                mutations[name] = (f"{what} returns a buffer as the gradient of {name!r} and overwrites it on the "
+                                   "next call; return a new array (or a copy)")
+    return [None if g is None else g.copy() for g in found], {k: v.copy() for k, v in extra.items()}
 
 
 def _objective(loss, params: Params, returns_grad: bool) -> tuple[_Objective, float, list[str]]:
@@ -184,6 +222,40 @@ def _complex_objective(loss, params: Params, returns_grad: bool, f0: float, real
     return obj
 
 
+def _repeatability(obj: _Objective, f0: float, analytic: list) -> str | None:
+    """None when the loss gives the same value twice at one point, or differs too little to matter; else why not."""
+    again = obj()
+    if again == f0:
+        return None
+    step = float(np.finfo(obj.dtype).eps ** (1 / 3))
+    grads = np.concatenate([np.abs(np.asarray(g, dtype=np.float64)).ravel() for g in analytic if g is not None] or
+                           [np.zeros(1)])
+    finite = grads[np.isfinite(grads)]
+    typical = float(np.sqrt(np.mean(finite ** 2))) if finite.size else 0.0
+    change = typical * step
+    difference = abs(again - f0)
+    if difference / step <= 1e-3 * typical:
+        return None
+    return (f"the loss is {f0!r} and then {again!r} at the same point, a difference of {difference:.3g}, while a "
+            f"central difference measures changes of about {change:.3g}: the check cannot tell a gradient from the "
+            "noise; make the loss deterministic (a fixed dropout mask and batch, a seeded generator)")
+
+
+def _refusal(p: Params, analytic: list, evaluations: int, why: str, notes: list) -> Report:
+    results = tuple(ParamResult(name, False, dg.NOISY_LOSS, a.shape, None if g is None else tuple(np.shape(g)),
+                                a.size, 0, float("nan"), float("nan"), why, {"refused": True})
+                    for name, a, g in zip(p.names, p.arrays, analytic))
+    return Report(results, "none", evaluations, "full", None, tuple(notes), "no verdict: the loss is not deterministic")
+
+
+def _mutated(result: ParamResult, how: str) -> ParamResult:
+    """The result of a parameter whose code changed it in place: the finding first, the clean check after."""
+    found = "its gradient is right" if result.ok else f"its gradient is {result.kind}: {result.hint}"
+    hint = f"{how}; checked on a clean copy, {found}"
+    return replace(result, ok=False, kind=dg.MUTATES_PARAMS, hint=hint,
+                   detail={**result.detail, "gradient_kind": result.kind})
+
+
 def check(
     loss: Callable,
     grad: Callable | None,
@@ -199,6 +271,7 @@ def check(
     budget: float = BUDGET,
     probes: int = probe.PROBES,
     workers: int | None = None,
+    time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Compare the analytic gradient of ``loss`` with finite differences, parameter by parameter.
@@ -214,7 +287,8 @@ def check(
     parameter count) or "auto" (full when its estimated time is within
     ``budget`` seconds); ``workers`` processes share a full check (default:
     every core when it would take more than a few seconds, else one);
-    ``progress(done, total)`` is told how many entries have been measured.
+    ``time_limit`` (seconds) refuses up front a full check that could not
+    finish in time; ``progress(done, total)`` is told how many entries have been measured.
     Returns a :class:`Report`; never raises for a wrong gradient, only
     :class:`CheckError` when the check cannot be made.
     """
@@ -227,16 +301,30 @@ def check(
         raise CheckError(f"probes is {probes}; expected at least 1 direction per tensor", expected=">= 1", found=probes)
     p = as_params(params)
     returns_grad = grad is None
-    analytic, extras = _analytic(loss, grad, p)
+    mutations: dict[str, str] = {}
+    analytic, extras = _analytic(loss, grad, p, mutations=mutations)
     real, f0, notes = _objective(loss, p, returns_grad)
+    mutations.update(real.guard())
     rng = np.random.default_rng(seed)
-    noise, seconds = _noise(real, f0, rng)
+    noisy = _repeatability(real, f0, analytic)
+    if noisy is not None:
+        return _refusal(p, analytic, real.calls, noisy, notes)
+    try:
+        noise, seconds = _noise(real, f0, rng)
+    except Exception:  # the loss fails a few ulps away: let the per-entry pass name the entry
+        noise, seconds = float(np.finfo(real.dtype).eps * abs(f0)), 0.0
+        notes.append("the noise estimate failed (the loss raised near the point); rounding of the dtype assumed")
     total = sum(a.size for a in p.arrays)
     estimate = 2 * total * seconds
     chosen = mode
     cost = f"a full check is estimated at {estimate:.3g} s ({2 * total} loss evaluations of {1e3 * seconds:.3g} ms)"
+    if mode == "full" and time_limit is not None and estimate > time_limit:
+        raise CheckError(f"a full check of {total} entries would take about {estimate:.3g} s ({2 * total} loss "
+                         f"evaluations of {1e3 * seconds:.3g} ms), over the time limit of {time_limit:g} s; "
+                         "use mode='probe' (--mode probe), mode='auto', or a longer --timeout",
+                         expected=f"<= {time_limit:g} s", found=f"{estimate:.3g} s")
     if mode == "auto":
-        chosen = "full" if estimate <= budget else "probe"
+        chosen = "full" if estimate <= min(budget, time_limit or budget) else "probe"
         reason = (f"auto: {'every entry' if chosen == 'full' else f'{probes} probe directions per tensor'}; {cost}, "
                   f"{'within' if chosen == 'full' else 'over'} the budget of {budget:g} s")
     else:
@@ -269,8 +357,13 @@ def check(
     with _pool(state, int(workers) if chosen == "full" else 1, total) as pool:
         state.pool = pool
         results = [state.check_param(i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
+        moved = real.guard()
+        if moved:  # the loss changed its parameters while perturbed: measure again on protected copies
+            mutations.update(moved)
+            results = [state.check_param(i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
+    results = [_mutated(r, mutations[r.name]) if r.name in mutations else r for r in results]
     for name, g in extras.items():
-        results.append(ParamResult(name, False, dg.SHAPE_MISMATCH, None, tuple(g.shape), 0, int(g.size), 0.0, 0.0,
+        results.append(ParamResult(name, False, dg.SHAPE_MISMATCH, None, tuple(g.shape), int(g.size), int(g.size), 0.0, 0.0,
                                    f"grad returned {name!r}, which is not a parameter", {"extra": True}))
     if chosen == "probe":
         notes.append(probe.GUARANTEE.format(probes=probes, miss=probe.MISS_PER_PROBE ** probes))
@@ -344,7 +437,8 @@ class _State:
                 samples = numdiff.sample_axes(obj, flat, steps, offsets, indices,
                                               None if indices is not None else self.progress)
         except EvaluationFailed as exc:
-            raise _evaluation_error(exc, name) from exc.cause
+            shape = next((b.shape for b, f in zip(obj.buffers, obj.flat) if f is flat), flat.shape)
+            raise _evaluation_error(exc, name, shape) from exc.cause
         bad = ~np.isfinite(samples)
         if bad.any():
             row, col = np.argwhere(bad)[0]
@@ -489,7 +583,7 @@ class _State:
         try:
             refined = numdiff.refine(self.real, flat, h, idx, self.f0, fplus, fminus, self.noise, af[idx])
         except EvaluationFailed as exc:
-            raise _evaluation_error(exc, name) from exc.cause
+            raise _evaluation_error(exc, name, self.real.buffers[index].shape) from exc.cause
         value[idx] = refined.value
         error[idx] = np.maximum(error[idx], refined.error)
         tol[idx] = cmp.tolerance(value, error, a_dtype, self.rtol, self.atol)[idx]

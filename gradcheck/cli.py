@@ -13,6 +13,8 @@ from .atomic import write_atomic
 from .diagnosis import EXPLANATIONS, KINDS
 from .checker import MODES
 from .numdiff import METHODS
+
+DEFAULT_TIMEOUT = 120.0
 from .render import format_case, summary_line
 from .report import RunReport
 
@@ -68,11 +70,13 @@ def _write_reports(run: RunReport, json_path, junit_path, markdown_path) -> None
 @click.option("--probes", type=click.IntRange(min=1), help="Probe directions per tensor in probe mode.")
 @click.option("--workers", type=click.IntRange(min=1), help="Processes sharing a full check (default: all cores for "
               "a big check, one for small ones).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds a case may take (0: no limit); each case runs in its own process.")
 @click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
 def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method, rtol, atol, seed, mode, budget, probes,
-        workers, no_color, verbose, quiet) -> None:
+        workers, timeout, no_color, verbose, quiet) -> None:
     """Run every case under PATHS and compare each with its expectation.
 
     Exit status: 0 when every case met its expectation, 1 when any did not or
@@ -80,7 +84,8 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
     interrupted (the report files then hold the cases that ran, marked
     incomplete).
     """
-    found, errors = cases_mod.discover(paths)
+    limit = timeout or None
+    found, errors = cases_mod.discover(paths, isolate=True, timeout=limit)
     selected = cases_mod.select(found, keyword)
     errors = [e for e in errors if not keyword or keyword in e.name]
     if not selected and not errors:
@@ -98,7 +103,7 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
             if exitfirst and any(not r.as_expected for r in results):
                 complete = False
                 break
-            result = cases_mod.run_case(c, overrides, bar.entry if bar else None)
+            result = cases_mod.run_isolated(c, overrides, limit, bar.entry if bar else None)
             results.append(result)
             if bar:
                 bar.case_done()
@@ -124,7 +129,7 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
 @click.option("-k", "keyword", help="Only cases whose name contains this substring.")
 def list_cases(paths, keyword) -> None:
     """List the cases under PATHS with their expectations, without running them."""
-    found, errors = cases_mod.discover(paths)
+    found, errors = cases_mod.discover(paths, isolate=True, timeout=DEFAULT_TIMEOUT)
     selected = cases_mod.select(found, keyword)
     for c in selected:
         kinds = "" if not c.kinds else "  " + ", ".join(f"{k}: {v}" for k, v in c.kinds.items())

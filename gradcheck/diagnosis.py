@@ -20,6 +20,8 @@ ZERO_GRADIENT = "zero-gradient"
 SHAPE_MISMATCH = "shape-mismatch"
 NONFINITE = "nonfinite"
 WRONG_VALUES = "wrong-values"
+MUTATES_PARAMS = "mutates-params"
+NOISY_LOSS = "noisy-loss"
 
 EXPLANATIONS = {
     OK: "The analytic gradient agrees with the numerical one in every entry, within the "
@@ -67,6 +69,18 @@ EXPLANATIONS = {
     "hand-written scalar formula (a copy-paste slip); everything wrong points at a step of "
     "the chain rule shared by the whole parameter, such as the activation derivative or "
     "the upstream error.",
+    MUTATES_PARAMS: "The loss or the gradient function changes the parameters it is given (an in-place update "
+    "such as W -= lr·dW inside the backward, or x += … on an input), or returns a view of them, or a buffer it "
+    "overwrites on its next call, as a gradient. A check perturbs one entry at a time and compares; code that moves "
+    "the point or reuses its output buffer makes every later number wrong, and in training it silently corrupts "
+    "the weights. gradcheck detects it by comparing the arrays before and after each call, reports it, and still "
+    "checks the gradient on a clean copy. Return new arrays, and update parameters only in the optimizer step.",
+    NOISY_LOSS: "The loss gives different values at the same point: it is not deterministic (dropout without a "
+    "fixed mask, a random mini-batch per call, an unseeded generator). A finite difference divides a change of "
+    "size h·g by h; noise of size s adds s/h to it, which for the tiny steps a check needs swamps the gradient. "
+    "gradcheck evaluates the point twice, and when the difference is large against the changes being measured it "
+    "refuses to give a verdict. Fix the randomness for the check: a fixed mask and batch, or a seeded generator "
+    "created inside the loss.",
 }
 KINDS = tuple(EXPLANATIONS)
 _MAX_LISTED = 5
@@ -235,7 +249,7 @@ def diagnose(analytic: np.ndarray | None, evidence: Any, batch_size: int | None 
 
 
 def _scaled(a, evidence, k, support, batch_size) -> Diagnosis | None:
-    if k == 0.0 or _is_near(k, 1.0, 1e-12) or not evidence.matches_scaled(a, k):
+    if not np.isfinite(k) or k == 0.0 or _is_near(k, 1.0, 1e-12) or not evidence.matches_scaled(a, k):
         return None
     cause = scale_cause(k, batch_size)
     # A constant factor needs two values to show; a single value fits any k,

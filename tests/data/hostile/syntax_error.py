@@ -1,0 +1,5 @@
+import gradcheck
+
+@gradcheck.case
+def syntax_error(:
+    pass

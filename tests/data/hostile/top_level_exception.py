@@ -1,0 +1,3 @@
+import gradcheck
+
+raise RuntimeError("the case file fails while it is imported")
