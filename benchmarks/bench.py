@@ -35,8 +35,14 @@ class Net:
     calls: int = 0
     bug: str | None = None
 
-    def loss_and_grad(self, p):
+    def loss(self, p):
+        """The forward pass: ½·mean((out − y)²)."""
         self.calls += 1
+        out = np.tanh(self.x @ p["W1"] + p["b1"]) @ p["W2"] + p["b2"]
+        return 0.5 * np.mean((out - self.y) ** 2)
+
+    def grad(self, p):
+        """The backward pass, with the injected bug if any."""
         m = self.x.shape[0]
         a = np.tanh(self.x @ p["W1"] + p["b1"])
         out = a @ p["W2"] + p["b2"]
@@ -46,13 +52,7 @@ class Net:
                  "W2": a.T @ d_out, "b2": d_out.sum(0, keepdims=True)}
         if self.bug == "entry":
             grads["W1"][3, 5] *= 1.01  # one entry off by 1 % of its own value
-        return 0.5 * np.mean((out - self.y) ** 2), grads
-
-    def loss(self, p):
-        return self.loss_and_grad(p)[0]
-
-    def grad(self, p):
-        return self.loss_and_grad(p)[1]
+        return grads
 
 
 def mlp(target: int, bug: str | None = None, seed: int = 0, batch: int = 32) -> Net:
@@ -65,7 +65,7 @@ def mlp(target: int, bug: str | None = None, seed: int = 0, batch: int = 32) -> 
 
 
 def floor(net: Net, max_seconds: float) -> tuple[float, bool]:
-    """2·P bare loss evaluations (forward and backward, as every tool here calls it), timed like the tools; extrapolated
+    """2·P bare loss evaluations (the forward pass), timed like the tools; extrapolated
     from a one-second sample when the whole would take longer than ``max_seconds``. Returns (seconds, extrapolated)."""
     net.loss(net.params)
     count, start = 0, time.perf_counter()
@@ -126,13 +126,13 @@ def torch_check(net: Net, fast: bool):
     class Loss(torch.autograd.Function):
         @staticmethod
         def forward(ctx, *tensors):
-            value, grads = net.loss_and_grad({n: t.detach().numpy() for n, t in zip(names, tensors)})
-            ctx.grads = grads
-            return torch.tensor(value, dtype=torch.float64)
+            ctx.params = {n: t.detach().numpy() for n, t in zip(names, tensors)}
+            return torch.tensor(net.loss(ctx.params), dtype=torch.float64)
 
         @staticmethod
         def backward(ctx, upstream):
-            return tuple(upstream * torch.from_numpy(np.asarray(ctx.grads[n])) for n in names)
+            grads = net.grad(ctx.params)
+            return tuple(upstream * torch.from_numpy(np.asarray(grads[n])) for n in names)
 
     inputs = tuple(torch.tensor(net.params[n], dtype=torch.float64, requires_grad=True) for n in names)
     try:
@@ -160,11 +160,11 @@ def measure(target: int, max_seconds: float, workers: int) -> list[Row]:
     def verdict(report):
         return f"{report.mode}: " + ("ok" if report.ok else ", ".join(f"{r.name} {r.kind}" for r in report.failed))
 
-    run("gradcheck full, 1 process", floor_seconds, lambda: gradcheck.check(net.loss_and_grad, None, net.params, mode="full",
+    run("gradcheck full, 1 process", floor_seconds, lambda: gradcheck.check(net.loss, net.grad, net.params, mode="full",
                                                                     workers=1), verdict)
     run(f"gradcheck full, {workers} workers", floor_seconds / workers,
-        lambda: gradcheck.check(net.loss_and_grad, None, net.params, mode="full", workers=workers), verdict)
-    run("gradcheck auto", 0, lambda: gradcheck.check(net.loss_and_grad, None, net.params), verdict)
+        lambda: gradcheck.check(net.loss, net.grad, net.params, mode="full", workers=workers), verdict)
+    run("gradcheck auto", 0, lambda: gradcheck.check(net.loss, net.grad, net.params), verdict)
     try:
         from scipy.optimize import check_grad
 
@@ -189,7 +189,7 @@ def bugs(target: int) -> list[tuple[str, str, str]]:
     out = []
     for bug, label in (("entry", "W1[3, 5] off by 1 %"), ("bias", "b1 not summed over the batch")):
         net = mlp(target, bug)
-        report = gradcheck.check(net.loss_and_grad, None, net.params)
+        report = gradcheck.check(net.loss, net.grad, net.params)
         said = "; ".join(f"{r.name}: {r.kind}, {r.hint}" for r in report.failed) or "passed (missed)"
         out.append((label, f"gradcheck {report.mode} ({report.evaluations} evals)", said))
         x0, f, g = flat_functions(net)
@@ -232,7 +232,7 @@ def main() -> None:
     print()
     print("| injected bug | tool | what it said |")
     print("| --- | --- | --- |")
-    for label, tool, said in bugs(int(1e4)):
+    for label, tool, said in bugs(int(1e5)):
         print(f"| {label} | {tool} | {said.replace('|', '/')} |", flush=True)
 
 

@@ -51,31 +51,33 @@ def sample_axes(
     """``f`` with entry ``i`` of the flat buffer ``x`` moved by ``o * steps[i]``, for every index and offset.
 
     ``f`` reads ``x`` in place; each entry is restored exactly before the next,
-    so no array is copied per entry. Returns an array of shape
-    ``(len(offsets), len(indices))``. A failure of ``f`` is re-raised as
-    :class:`EvaluationFailed` naming the entry and the offset. ``progress``,
-    when given, is told every 256 entries how many have been sampled since the
-    last call.
+    so no array is copied per entry, and the perturbed values are computed
+    beforehand, so the loop does nothing but set an entry and call ``f``.
+    Returns an array of shape ``(len(offsets), len(indices))``. A failure of
+    ``f`` is re-raised as :class:`EvaluationFailed` naming the entry and the
+    offset. ``progress``, when given, is told every 256 entries how many have
+    been sampled since the last call.
     """
-    if indices is None:
-        indices = range(x.size)
-    complex_out = np.iscomplexobj(x)
-    out = np.empty((len(offsets), len(indices)), dtype=complex if complex_out else float)
-    for col, i in enumerate(indices):
-        original = x[i]
+    index = np.arange(x.size) if indices is None else np.asarray(indices, dtype=np.intp)
+    originals = x[index]
+    moved = [(originals + offset * np.asarray(steps)[index]).tolist() for offset in offsets]
+    restore = originals.tolist()
+    out = [[0.0] * len(index) for _ in offsets]
+    rows = range(len(offsets))
+    for col, i in enumerate(index.tolist()):
         try:
-            for row, offset in enumerate(offsets):
-                x[i] = original + offset * steps[i]
-                out[row, col] = f()
+            for row in rows:
+                x[i] = moved[row][col]
+                out[row][col] = f()
         except Exception as exc:  # the user's code may raise anything
-            raise EvaluationFailed(int(i), offset, exc) from exc
+            raise EvaluationFailed(i, offsets[row], exc) from exc
         finally:
-            x[i] = original
+            x[i] = restore[col]
         if progress is not None and (col + 1) % _PROGRESS_EVERY == 0:
             progress(_PROGRESS_EVERY)
-    if progress is not None and len(indices) % _PROGRESS_EVERY:
-        progress(len(indices) % _PROGRESS_EVERY)
-    return out
+    if progress is not None and len(index) % _PROGRESS_EVERY:
+        progress(len(index) % _PROGRESS_EVERY)
+    return np.array(out, dtype=complex if np.iscomplexobj(x) else float).reshape(len(offsets), len(index))
 
 
 def noise_level(values: Sequence[float]) -> float:

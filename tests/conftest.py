@@ -26,6 +26,25 @@ def mlp(x, y, activation="sigmoid"):
     return loss_and_grad
 
 
+# The start of a case file used by several tests: a problem whose gradient is scaled by `scale`,
+# one case that passes and one that fails as expected.
+CASE_FILE = """
+import numpy as np
+import gradcheck
+
+def problem(scale):
+    return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: scale * 2 * p, np.array([1.0, 2.0]))
+
+@gradcheck.case
+def right():
+    return problem(1.0)
+
+@gradcheck.case(expect="fail", kinds={"param": "sign-flipped"})
+def flipped():
+    return problem(-1.0)
+"""
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)

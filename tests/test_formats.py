@@ -10,22 +10,9 @@ from click.testing import CliRunner
 
 from gradcheck import atomic
 from gradcheck.cli import main
+from tests.conftest import CASE_FILE
 
-FILE = """
-import numpy as np
-import gradcheck
-
-def problem(scale):
-    return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: scale * 2 * p, np.array([1.0, 2.0]))
-
-@gradcheck.case
-def right():
-    return problem(1.0)
-
-@gradcheck.case(expect="fail", kinds={"param": "sign-flipped"})
-def flipped():
-    return problem(-1.0)
-
+FILE = CASE_FILE + """
 @gradcheck.case
 def wrongly_expected_to_pass():
     return problem(3.0)

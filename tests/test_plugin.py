@@ -2,21 +2,9 @@
 
 import textwrap
 
-CASES = """
-import numpy as np
-import gradcheck
+from tests.conftest import CASE_FILE
 
-def problem(scale):
-    return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: scale * 2 * p, np.array([1.0, 2.0]))
-
-@gradcheck.case
-def right():
-    return problem(1.0)
-
-@gradcheck.case(expect="fail", kinds={"param": "sign-flipped"})
-def flipped_as_expected():
-    return problem(-1.0)
-
+CASES = CASE_FILE + """
 @gradcheck.case(expect="fail", kinds={"param": "scaled"})
 def flipped_but_expected_scaled():
     return problem(-1.0)
@@ -25,14 +13,15 @@ def flipped_but_expected_scaled():
 
 def test_cases_run_as_items_with_strict_expectations(pytester):
     pytester.makepyfile(my_cases=CASES)
-    result = pytester.runpytest("--gradcheck", "my_cases.py")
+    result = pytester.runpytest("--gradcheck", "-rx", "my_cases.py")
     result.assert_outcomes(passed=1, xfailed=1, failed=1)
     result.stdout.fnmatch_lines(["*UNEXPECTED: kinds differ: param: expected scaled, got sign-flipped*"])
+    result.stdout.fnmatch_lines(["*XFAIL*flipped - fails as expected (param: sign-flipped)*"])
     assert result.ret == 1
 
 
 def test_exit_status_is_0_when_every_case_meets_its_expectation(pytester):
-    pytester.makepyfile(my_cases=CASES.split("@gradcheck.case(expect=\"fail\", kinds={\"param\": \"scaled\"})")[0])
+    pytester.makepyfile(my_cases=CASE_FILE)
     result = pytester.runpytest("--gradcheck", "my_cases.py")
     result.assert_outcomes(passed=1, xfailed=1)
     assert result.ret == 0
