@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing as mp
-from dataclasses import replace
 import os
 import time
+from dataclasses import replace
 from typing import Any, Callable
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from . import compare as cmp
 from . import diagnosis as dg
@@ -41,9 +42,9 @@ def _scalar(value: Any, what: str, allow_complex: bool = False) -> complex:
         raise CheckError(f"{what} returned a {type(value).__name__}; expected a float or a 0-d/size-1 array",
                          expected="scalar", found=type(value).__name__) from exc
     if array.size != 1 or array.dtype.kind not in "fiucb":
-        raise CheckError(f"{what} returned {'an array of shape ' + str(array.shape) if array.size != 1 else 'a ' + str(array.dtype) + ' value'}; "
-                         "expected a scalar loss: a float or a 0-d/size-1 array (sum or average it)",
-                         expected="scalar", found=f"shape {array.shape}, dtype {array.dtype}")
+        found = f"an array of shape {array.shape}" if array.size != 1 else f"a {array.dtype} value"
+        raise CheckError(f"{what} returned {found}; expected a scalar loss: a float or a 0-d/size-1 array "
+                         "(sum or average it)", expected="scalar", found=f"shape {array.shape}, dtype {array.dtype}")
     item = array.reshape(()).item()
     if isinstance(item, complex) and not allow_complex:
         return item.real
@@ -206,20 +207,18 @@ def _complex_objective(loss, params: Params, returns_grad: bool, f0: float, real
         return None
     # The loss must also be analytic: its complex-step slope along one
     # coordinate must agree with a central difference there.
-    for flat_c, flat_r in zip(obj.flat, real.flat):
-        if flat_c.size:
-            h = numdiff.step_size(flat_r[:1])
-            try:
-                fc = numdiff.sample_axes(obj, flat_c, numdiff.step_size(flat_c[:1], method="complex-step"), (1j,), [0])
-                fr = numdiff.sample_axes(real, flat_r, h, (1, -1), [0])
-            except Exception:
-                return None
-            slope_c = fc[0, 0].imag / numdiff.step_size(flat_c[:1], method="complex-step")[0]
-            slope_r = numdiff.central(fr[0], fr[1], h)[0]
-            if abs(slope_c - slope_r) > 1e-5 * max(abs(slope_r), 1e-8 * max(1.0, abs(f0))) + 1e-9:
-                return None
-            break
-    return obj
+    flat_c, flat_r = next(((c, r) for c, r in zip(obj.flat, real.flat) if c.size), (None, None))
+    if flat_c is None:
+        return obj
+    h, hc = numdiff.step_size(flat_r[:1]), numdiff.step_size(flat_c[:1], method="complex-step")
+    try:
+        slope_c = numdiff.sample_axes(obj, flat_c, hc, (1j,), [0])[0, 0].imag / hc[0]
+        fr = numdiff.sample_axes(real, flat_r, h, (1, -1), [0])
+    except Exception:
+        return None
+    slope_r = numdiff.central(fr[0], fr[1], h)[0]
+    # Central differences are good to about 1e-8 relative; a complex step that misses by more is not analytic.
+    return obj if abs(slope_c - slope_r) <= 1e-5 * abs(slope_r) + 1e-8 * max(1.0, abs(f0)) else None
 
 
 def _repeatability(obj: _Objective, f0: float, analytic: list) -> str | None:
@@ -375,6 +374,15 @@ def check(
 _WORKER_STATE: tuple[_Objective, _Objective | None] | None = None
 
 
+def _one_thread_each() -> None:
+    """Pool initializer: one BLAS thread per worker, so N workers use N cores instead of fighting over them."""
+    global _LIMITS
+    _LIMITS = threadpool_limits(1)
+
+
+_LIMITS = None
+
+
 def _sample_chunk(task):
     which, index, start, stop, steps, offsets = task
     real, objc = _WORKER_STATE
@@ -391,7 +399,7 @@ def _pool(state: "_State", workers: int, total: int):
         return
     _WORKER_STATE = (state.real, state.objc)
     try:
-        with mp.get_context("fork").Pool(workers) as pool:
+        with mp.get_context("fork").Pool(workers, initializer=_one_thread_each) as pool:
             yield pool
     finally:
         _WORKER_STATE = None
