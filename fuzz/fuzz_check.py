@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 import traceback
+import warnings
 
 import numpy as np
 
@@ -113,6 +114,9 @@ def problem(rng, behaviour):
     return loss, grad
 
 
+OUTCOMES = {"report": 0, "check-error": 0}
+
+
 def one(rng) -> str | None:
     params = random_params(rng)
     behaviour = BEHAVIOURS[rng.integers(len(BEHAVIOURS))]
@@ -125,7 +129,9 @@ def one(rng) -> str | None:
         assert isinstance(report, gradcheck.Report)
         str(report)
         report.to_dict()
+        OUTCOMES["report"] += 1
     except gradcheck.CheckError as exc:
+        OUTCOMES["check-error"] += 1
         if not str(exc):
             return f"CheckError without a message for {behaviour} {options} {params!r}"
     except Exception:
@@ -144,14 +150,16 @@ def main() -> int:
     rng = np.random.default_rng(args.seed)
     end = time.monotonic() + 60 * args.minutes
     runs, failures = 0, []
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         while time.monotonic() < end:
             failure = one(rng)
             runs += 1
             if failure:
                 failures.append(failure)
                 print(failure)
-    print(f"{runs} fuzz runs in {args.minutes:g} minutes (seed {args.seed}): {len(failures)} failures")
+    print(f"{runs} fuzz runs in {args.minutes:g} minutes (seed {args.seed}): {OUTCOMES['report']} reports, "
+          f"{OUTCOMES['check-error']} CheckErrors, {len(failures)} failures")
     return 1 if failures else 0
 
 
