@@ -20,7 +20,8 @@ from .params import Params, as_params
 from .report import ParamResult, Report
 
 _NOISE_POINTS = 9  # samples for the noise estimate: f at x + j·s, j = -4 … 4
-_NOISE_ULPS = 64  # s, in units of the loss dtype's eps relative to each entry
+_NOISE_SHIFT = 1e-6  # s, relative to each entry: above the resolution of a loss computed in float32 inside,
+# small enough that the smooth part of the loss vanishes from the high differences
 _AMBIGUOUS = 4.0  # a refined difference within this many tolerances is judged by its convergence order
 MODES = ("auto", "full", "probe")
 BUDGET = 5.0  # seconds a full check may take before "auto" probes instead
@@ -178,7 +179,8 @@ def _noise(obj: _Objective, f0: float, rng: np.random.Generator) -> tuple[float,
     """The loss's noise level near the point, and the median seconds one evaluation takes."""
     eps = np.finfo(obj.dtype).eps
     originals = [b.copy() for b in obj.buffers]
-    shifts = [_NOISE_ULPS * eps * np.maximum(1.0, np.abs(b)) * rng.choice((-1.0, 1.0), b.shape) for b in originals]
+    shift = max(_NOISE_SHIFT, 64 * eps)
+    shifts = [shift * np.maximum(1.0, np.abs(b)) * rng.choice((-1.0, 1.0), b.shape) for b in originals]
     values, seconds = [], []
     try:
         for j in range(-(_NOISE_POINTS // 2), _NOISE_POINTS // 2 + 1):
@@ -313,6 +315,10 @@ def check(
     except Exception:  # the loss fails a few ulps away: let the per-entry pass name the entry
         noise, seconds = float(np.finfo(real.dtype).eps * abs(f0)), 0.0
         notes.append("the noise estimate failed (the loss raised near the point); rounding of the dtype assumed")
+    if f0 and noise / abs(f0) > 1e3 * np.finfo(real.dtype).eps:
+        notes.append(f"the loss's own noise, {noise / abs(f0):.2g} of its value, is far above the rounding of "
+                     f"{real.dtype}: it computes in lower precision inside (or is noisy); steps and tolerances "
+                     "follow that noise")
     total = sum(a.size for a in p.arrays)
     estimate = 2 * total * seconds
     chosen = mode
@@ -412,6 +418,7 @@ class _State:
         self.real, self.objc, self.f0, self.noise = real, objc, f0, noise
         self.eps, self.rtol, self.atol, self.batch_size, self.method = eps, rtol, atol, batch_size, method
         self.mode, self.probes, self.seed = mode, probes, seed
+        self.relative_noise = noise / abs(f0) if f0 else 0.0
         self.pool = None
         self.worker_calls = 0
         self._analytic64 = analytic64
@@ -474,7 +481,8 @@ class _State:
     def _steps(self, flat: np.ndarray, method: str) -> np.ndarray:
         if self.eps is not None:
             return np.broadcast_to(np.asarray(self.eps, dtype=np.float64), flat.shape).copy()
-        return numdiff.step_size(flat, self.real.dtype if method != "complex-step" else np.float64, method)
+        return numdiff.step_size(flat, self.real.dtype if method != "complex-step" else np.float64, method,
+                                 self.relative_noise)
 
     def check_param(self, index: int, name: str, analytic: np.ndarray | None) -> ParamResult:
         if self.mode == "probe" and self.real.flat[index].size:
@@ -520,6 +528,11 @@ class _State:
                                     None if comparison is None else comparison.mismatched.reshape(shape))
         diagnosis = dg.diagnose(a, evidence, self.batch_size, name)
         detail.update(diagnosis.detail)
+        hint = diagnosis.hint
+        if detail.get("wrong_at_kinks") and diagnosis.kind != dg.OK:
+            hint += (f"; {detail['wrong_at_kinks']} of the wrong entries sit at kinks, where the analytic value lies "
+                     "outside the one-sided slopes (several non-differentiable points met at once, or a wrong "
+                     "subgradient)")
         if comparison is None:
             mismatched_count = flat.size
             max_abs = max_rel = float("inf")
@@ -532,15 +545,14 @@ class _State:
             max_abs, max_rel = comparison.max_abs_error, comparison.max_rel_error
             rel = comparison.rel_error.reshape(shape)
         return ParamResult(name, diagnosis.kind == dg.OK, diagnosis.kind, shape, None if a is None else a.shape,
-                           flat.size, mismatched_count, max_abs, max_rel, diagnosis.hint, detail,
-                           a, numerical, rel)
+                           flat.size, mismatched_count, max_abs, max_rel, hint, detail, a, numerical, rel)
 
     def probe_param(self, index: int, name: str, analytic: np.ndarray | None) -> ParamResult:
         """Probe mode: slopes along random directions, the diagnosis's hypotheses on them, group testing."""
         flat = self.real.flat[index]
         shape = self.real.buffers[index].shape
         rng = np.random.default_rng([self.seed, index])
-        directional = probe.Directional(self.real, flat, self.f0, self.noise, self.real.dtype)
+        directional = probe.Directional(self.real, flat, self.f0, self.noise, self.real.dtype, self.relative_noise)
         a = None if analytic is None else np.asarray(analytic)
         a_dtype = a.dtype if a is not None and a.dtype.kind == "f" else np.dtype(np.float64)
         comparable = a is not None and a.shape == shape and bool(np.all(np.isfinite(a)))
@@ -615,6 +627,8 @@ class _State:
                 tol64 = cmp.tolerance(value, error, np.float64, None, self.atol)[idx]
                 rounding = cmp.tolerance(a64, 0.0, a_dtype, self.rtol, self.atol)
                 still &= ~((np.abs(a64 - value[idx]) <= tol64) & (np.abs(af[idx] - a64) <= rounding))
+        if (refined.kink & still).any():
+            detail["wrong_at_kinks"] = int((refined.kink & still).sum())
         orders = refined.order[still]
         orders = orders[np.isfinite(orders)]
         if orders.size:

@@ -19,13 +19,16 @@ _COMPLEX_STEP = 1e-20
 _PROGRESS_EVERY = 256
 
 
-def step_size(x: np.ndarray, dtype=np.float64, method: str = "central") -> np.ndarray:
+def step_size(x: np.ndarray, dtype=np.float64, method: str = "central", noise: float = 0.0) -> np.ndarray:
     """The per-entry step for ``method``, for values ``x`` computed in ``dtype``.
 
     Finite differences use ``eps ** (1 / (order + 1)) * max(1, |x|)``, the step
     that balances truncation against rounding for a method of that order, made
-    exact so that ``x + h`` is representable. The complex step has no
-    cancellation and takes a tiny step scaled the same way.
+    exact so that ``x + h`` is representable. ``eps`` is the dtype's machine
+    epsilon, or ``noise`` (the loss's measured relative noise) when that is
+    larger: a loss computed in float32 inside needs the float32 step whatever
+    dtype it is handed. The complex step has no cancellation and takes a tiny
+    step scaled the same way.
     """
     x = np.asarray(x)
     scale = np.maximum(1.0, np.abs(x.real if np.iscomplexobj(x) else x)).astype(np.float64)
@@ -33,7 +36,7 @@ def step_size(x: np.ndarray, dtype=np.float64, method: str = "central") -> np.nd
         return _COMPLEX_STEP * scale
     if method not in _ORDER:
         raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
-    eps = np.finfo(dtype).eps
+    eps = max(float(np.finfo(dtype).eps), float(noise))
     h = eps ** (1.0 / (_ORDER[method] + 1)) * scale
     base = x.real.astype(dtype) if np.iscomplexobj(x) else x.astype(dtype)
     exact = ((base + h.astype(dtype)) - base).astype(np.float64)

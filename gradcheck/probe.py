@@ -23,9 +23,10 @@ GUARANTEE = ("probe mode: each tensor was checked along {probes} random Gaussian
 class Directional:
     """Slopes of the loss along whole-tensor directions: central differences, refined by Richardson."""
 
-    def __init__(self, f: Callable[[], float], x: np.ndarray, f0: float, noise: float, dtype) -> None:
+    def __init__(self, f: Callable[[], float], x: np.ndarray, f0: float, noise: float, dtype,
+                 relative_noise: float = 0.0) -> None:
         self.f, self.x, self.f0, self.noise = f, x, f0, noise
-        self.t = float(np.finfo(dtype).eps ** (1.0 / 3.0))
+        self.t = float(numdiff.step_size(np.zeros(1), dtype, "central", relative_noise)[0])
         self.scale = np.maximum(1.0, np.abs(x))
         self.evaluations = 0
 

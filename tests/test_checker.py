@@ -35,6 +35,20 @@ class TestCorrectGradientsPass:
         assert report.ok, str(report)
         assert any("float64" in note for note in report.notes)
 
+    @pytest.mark.parametrize("wrong", [False, True])
+    def test_a_loss_computed_in_float32_inside_is_measured_with_float32_steps(self, rng, wrong):
+        lg, params = mlp_problem(rng, m=16)
+
+        def in_float32(p):
+            value, grads = lg({k: np.asarray(v, dtype=np.float32) for k, v in p.items()})
+            if wrong:
+                grads["W1"][1, 2] *= 1.02
+            return np.float32(value), grads
+
+        report = gradcheck.check(in_float32, None, params)
+        assert [r.name for r in report.failed] == (["W1"] if wrong else []), str(report)
+        assert any("lower precision inside" in note for note in report.notes)
+
     def test_saturated_sigmoids_with_tiny_gradients_pass(self, rng):
         lg, params = mlp_problem(rng, scale=40.0)
         report = gradcheck.check(lg, None, params)
