@@ -294,8 +294,9 @@ def _layer(name: str) -> str:
 
 
 def _broad(result: Any) -> bool:
-    """Whether a failing parameter is wrong broadly (at least half its entries), as an error carried back would be."""
-    return result.detail.get("fraction", 1.0) >= 0.5
+    """Whether a failing parameter is wrong in values, broadly (at least half its entries), as an error carried back
+    would be; a kind with its own explanation (a sign, a scale, a missing sum, …) needs no placing."""
+    return result.kind == WRONG_VALUES and result.detail.get("fraction", 1.0) >= 0.5
 
 
 def _is_weight(result: Any) -> bool:

@@ -115,6 +115,17 @@ def test_explain_lists_every_kind():
     assert [line.split()[0] for line in result.output.splitlines()] == list(gradcheck.diagnosis.KINDS)
 
 
+@pytest.mark.parametrize("kind", gradcheck.diagnosis.KINDS)
+def test_explain_prints_each_kind_with_its_explanation(kind):
+    result = invoke("explain", kind)
+    assert result.exit_code == 0
+    assert result.output == f"{kind}\n\n{gradcheck.diagnosis.EXPLANATIONS[kind]}\n"
+
+
+def test_explain_an_unknown_kind_is_a_usage_error():
+    assert invoke("explain", "bad-kind").exit_code == 2
+
+
 def test_explain_a_kind_gives_the_math():
     result = invoke("explain", "not-reduced-over-batch")
     assert "∂z/∂b is a vector of ones" in result.output

@@ -152,6 +152,13 @@ class TestAcross:
         assert report.diagnosis == ("b matches but W does not: the error reaching this layer (dZ) is right, so the "
                                     "input in W's gradient (inputᵀ dZ) is not the input the forward pass used")
 
+    @pytest.mark.parametrize("bug", ["B2", "B7", "B12"])
+    def test_kinds_that_explain_themselves_are_not_placed_between_layers(self, bug):
+        from gradcheck.reference import BUGS, reference
+
+        net = reference(BUGS[bug][0], bug)
+        assert gradcheck.check(net.loss, net.grad, net.params).diagnosis is None
+
     def test_later_layers_right_earlier_wrong(self):
         from gradcheck.reference import reference
 
