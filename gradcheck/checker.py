@@ -103,10 +103,15 @@ def _call(fn: Callable, arg: Any, what: str) -> Any:
                          expected="a value", found=repr(exc)) from exc
 
 
+def _entry(flat_index: int, shape: tuple[int, ...]):
+    """An entry as the user indexes it: a number for a vector, a tuple for more axes."""
+    return tuple(int(i) for i in np.unravel_index(int(flat_index), shape)) if len(shape) > 1 else int(flat_index)
+
+
 def _evaluation_error(exc: EvaluationFailed, name: str, shape: tuple[int, ...]) -> CheckError:
     if isinstance(exc.cause, CheckError):
         return exc.cause
-    entry = tuple(int(i) for i in np.unravel_index(exc.index, shape)) if len(shape) > 1 else exc.index
+    entry = _entry(exc.index, shape)
     return CheckError(f"loss raised {type(exc.cause).__name__}: {exc.cause} when entry {entry} of {name!r} "
                       f"was moved by {exc.offset} step(s); the loss must be defined near the given point",
                       expected="a value", found=repr(exc.cause))
@@ -359,7 +364,8 @@ def check(
                    lambda: _analytic(loss, grad, p, np.float64), chosen, int(probes), seed)
     if progress is not None:
         state.count_progress(progress, total)
-    with _pool(state, int(workers) if chosen == "full" else 1, total) as pool:
+    state.workers = int(workers) if chosen == "full" else 1
+    with _pool(state, state.workers, total) as pool:
         state.pool = pool
         results = [state.check_param(i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
         moved = real.guard()
@@ -393,7 +399,10 @@ def _sample_chunk(task):
     which, index, start, stop, steps, offsets = task
     real, objc = _WORKER_STATE
     obj = real if which == "real" else objc
-    return numdiff.sample_axes(obj, obj.flat[index], steps, offsets, range(start, stop))
+    flat = obj.flat[index]
+    aligned = np.zeros(flat.size)
+    aligned[start:stop] = steps
+    return numdiff.sample_axes(obj, flat, aligned, offsets, range(start, stop))
 
 
 @contextlib.contextmanager
@@ -420,6 +429,7 @@ class _State:
         self.mode, self.probes, self.seed = mode, probes, seed
         self.relative_noise = noise / abs(f0) if f0 else 0.0
         self.pool = None
+        self.workers = 1
         self.worker_calls = 0
         self._analytic64 = analytic64
         self._a64: list | None = None
@@ -445,6 +455,7 @@ class _State:
         return self._a64[index] if index < len(self._a64) else None
 
     def _sample(self, obj, flat, steps, offsets, name, indices=None) -> np.ndarray:
+        shape = next((b.shape for b, f in zip(obj.buffers, obj.flat) if f is flat), flat.shape)
         try:
             if self.pool is not None and indices is None:
                 samples = self._sample_in_workers(obj, flat, steps, offsets)
@@ -452,12 +463,11 @@ class _State:
                 samples = numdiff.sample_axes(obj, flat, steps, offsets, indices,
                                               None if indices is not None else self.progress)
         except EvaluationFailed as exc:
-            shape = next((b.shape for b, f in zip(obj.buffers, obj.flat) if f is flat), flat.shape)
             raise _evaluation_error(exc, name, shape) from exc.cause
         bad = ~np.isfinite(samples)
         if bad.any():
             row, col = np.argwhere(bad)[0]
-            entry = indices[col] if indices is not None else col
+            entry = _entry(indices[col] if indices is not None else col, shape)
             raise CheckError(f"loss is {samples[row, col]} when entry {entry} of {name!r} is moved by "
                              f"{offsets[row]} step(s); the loss must be finite near the given point",
                              expected="a finite loss", found=samples[row, col])
@@ -468,8 +478,9 @@ class _State:
         which = "real" if obj is self.real else "complex"
         index = next(i for i, f in enumerate(obj.flat) if f is flat)
         size = flat.size
-        chunk = max(256, -(-size // (4 * self.pool._processes)))
-        tasks = [(which, index, start, min(start + chunk, size), steps, offsets) for start in range(0, size, chunk)]
+        chunk = max(256, -(-size // (4 * self.workers)))
+        tasks = [(which, index, start, min(start + chunk, size), steps[start:start + chunk], offsets)
+                 for start in range(0, size, chunk)]
         parts = []
         for task, part in zip(tasks, self.pool.imap(_sample_chunk, tasks)):
             parts.append(part)
