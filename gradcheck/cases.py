@@ -15,7 +15,7 @@ from . import isolation
 from .checker import check
 from .errors import CheckError
 from .layers import check_network
-from .report import CaseResult, merge
+from .report import CaseResult, RunReport, merge
 
 CHECK_OPTIONS = ("method", "eps", "rtol", "atol", "seed", "batch_size", "mode", "budget", "probes", "workers")
 EXPECTATIONS = ("pass", "fail")
@@ -240,3 +240,30 @@ def run_isolated(c: Case, overrides: dict[str, Any] | None = None, timeout: floa
         return outcome.value
     return CaseResult(c.name, c.file, c.expect, "error", False, kinds=c.kinds, error=outcome.error,
                       traceback=outcome.traceback, doc=c.doc, seconds=time.perf_counter() - start)
+
+
+def run_all(selected: list[Case], errors: list[CaseResult], overrides: dict[str, Any] | None = None,
+            timeout: float | None = None, exitfirst: bool = False,
+            on_result: Callable[[CaseResult, RunReport], None] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> tuple[RunReport, bool]:
+    """Run the selected cases one by one, each isolated, after the errors found while loading.
+
+    ``on_result(result, run_so_far)`` is called after every case (to print it
+    and rewrite report files). ``exitfirst`` stops at the first unexpected
+    result; Ctrl-C stops the run. Returns the run, marked incomplete when it
+    stopped early, and whether it was interrupted.
+    """
+    results = list(errors)
+    stopped = interrupted = False
+    try:
+        for c in selected:
+            if exitfirst and any(not r.as_expected for r in results):
+                stopped = True
+                break
+            results.append(run_isolated(c, overrides, timeout, progress))
+            if on_result is not None:
+                on_result(results[-1], RunReport(tuple(results), False))
+    except KeyboardInterrupt:
+        interrupted = True
+    complete = not (stopped or interrupted) and len(results) == len(errors) + len(selected)
+    return RunReport(tuple(results), complete), interrupted

@@ -10,13 +10,13 @@ import click
 from . import __version__, formats, terminal
 from . import cases as cases_mod
 from .atomic import write_atomic
-from .diagnosis import EXPLANATIONS, KINDS
 from .checker import MODES
+from .diagnosis import EXPLANATIONS, KINDS
 from .numdiff import METHODS
-
-DEFAULT_TIMEOUT = 120.0
 from .render import format_case, summary_line
 from .report import RunReport
+
+DEFAULT_TIMEOUT = 120.0  # seconds a case may take in `gradcheck run`
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,7 +29,7 @@ class _Output:
     """Where a run's text goes: plain lines for pipes and --no-color, rich renderables for a terminal."""
 
     def __init__(self, color: bool, verbose: bool, quiet: bool) -> None:
-        self.color, self.verbose, self.quiet = color, verbose, quiet
+        self.verbose, self.quiet = verbose, quiet
         self.console = terminal.console(color=True) if color else None
 
     def case(self, result) -> None:
@@ -45,6 +45,16 @@ class _Output:
             self.console.print(terminal.summary(run))
         else:
             click.echo(summary_line(run))
+
+
+def _find(paths, keyword, timeout):
+    """The cases under ``paths`` matching ``keyword``, and the files that failed to load; none at all is a usage error."""
+    found, errors = cases_mod.discover(paths, isolate=True, timeout=timeout)
+    selected = cases_mod.select(found, keyword)
+    errors = [e for e in errors if not keyword or keyword in e.name]
+    if not selected and not errors:
+        raise click.UsageError(f"no cases found in {', '.join(paths)}" + (f" matching -k {keyword!r}" if keyword else ""))
+    return selected, errors
 
 
 def _write_reports(run: RunReport, json_path, junit_path, markdown_path) -> None:
@@ -85,36 +95,26 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
     incomplete).
     """
     limit = timeout or None
-    found, errors = cases_mod.discover(paths, isolate=True, timeout=limit)
-    selected = cases_mod.select(found, keyword)
-    errors = [e for e in errors if not keyword or keyword in e.name]
-    if not selected and not errors:
-        raise click.UsageError(f"no cases found in {', '.join(paths)}" + (f" matching -k {keyword!r}" if keyword else ""))
+    selected, errors = _find(paths, keyword, limit)
     out = _Output(terminal.use_color(no_color), verbose, quiet)
     overrides = {"method": method, "rtol": rtol, "atol": atol, "seed": seed, "mode": mode, "budget": budget,
                  "probes": probes, "workers": workers}
-    results = list(errors)
     for e in errors:
         out.case(e)
-    complete, interrupted = True, False
     bar = terminal.RunProgress(out.console, len(selected)) if out.console else None
+
+    def on_result(result, run_so_far: RunReport) -> None:
+        if bar:
+            bar.case_done()
+        out.case(result)
+        _write_reports(run_so_far, json_path, junit_path, markdown_path)
+
     try:
-        for c in selected:
-            if exitfirst and any(not r.as_expected for r in results):
-                complete = False
-                break
-            result = cases_mod.run_isolated(c, overrides, limit, bar.entry if bar else None)
-            results.append(result)
-            if bar:
-                bar.case_done()
-            out.case(result)
-            _write_reports(RunReport(tuple(results), False), json_path, junit_path, markdown_path)
-    except KeyboardInterrupt:
-        complete, interrupted = False, True
+        report, interrupted = cases_mod.run_all(selected, errors, overrides, limit, exitfirst, on_result,
+                                                bar.entry if bar else None)
     finally:
         if bar:
             bar.stop()
-    report = RunReport(tuple(results), complete and len(results) == len(errors) + len(selected))
     _write_reports(report, json_path, junit_path, markdown_path)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
@@ -129,15 +129,12 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
 @click.option("-k", "keyword", help="Only cases whose name contains this substring.")
 def list_cases(paths, keyword) -> None:
     """List the cases under PATHS with their expectations, without running them."""
-    found, errors = cases_mod.discover(paths, isolate=True, timeout=DEFAULT_TIMEOUT)
-    selected = cases_mod.select(found, keyword)
+    selected, errors = _find(paths, keyword, DEFAULT_TIMEOUT)
     for c in selected:
         kinds = "" if not c.kinds else "  " + ", ".join(f"{k}: {v}" for k, v in c.kinds.items())
         click.echo(f"{c.name}  ({c.file})  expect {c.expect}{kinds}")
     for e in errors:
         click.echo(f"ERROR {e.name}  ({e.file})  {e.error}")
-    if not selected and not errors:
-        raise click.UsageError(f"no cases found in {', '.join(paths)}")
     sys.exit(1 if errors else 0)
 
 
