@@ -102,13 +102,13 @@ def check_layer(
         raise CheckError("check_layer needs inputs: the array (or tuple of arrays) the layer's forward takes",
                          expected="inputs", found=None)
     in_names, in_arrays = _input_names(inputs)
-    layer_params = dict(params if params is not None else getattr(forward, "params", {}) or {})
+    layer_params = {k: np.asarray(v) for k, v in (params if params is not None else
+                                                   getattr(forward, "params", {}) or {}).items()}
     adapter = _Adapter(forward, backward, in_names, list(layer_params))
     point = {**dict(zip(in_names, in_arrays)), **layer_params}
     saved = getattr(adapter.obj, "params", None)
     try:
-        out, _ = adapter.forward({k: np.array(v, dtype=np.float64 if v.dtype.kind != "f" else v.dtype)
-                                  for k, v in point.items()})
+        out, _ = adapter.forward({k: v.copy() for k, v in point.items()})
         upstream = np.random.default_rng(seed).normal(size=out.shape)
 
         def loss(p):
