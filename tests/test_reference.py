@@ -82,3 +82,20 @@ def test_unknown_bug_for_a_system_is_refused():
 
 def test_each_bug_has_a_one_line_description():
     assert all(len(text.splitlines()) == 1 and text for _, text in BUGS.values())
+
+
+def test_b8_is_the_same_mistake_in_the_column_layout():
+    net = reference("S3", "B8", m=6)
+    report = run(net)
+    assert [r.kind for r in report] == ["scaled", "scaled"] and report["b"].detail["k"] == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("system, bug", [("S3-loop", "B9"), ("S3-loop", "B10"), ("S5-xor", "B11")])
+def test_bugs_that_a_form_cannot_have_are_refused(system, bug):
+    with pytest.raises(ValueError, match=f"{system} has no bug '{bug}'"):
+        reference(system, bug)
+
+
+def test_b3_needs_as_many_inputs_as_hidden_units():
+    with pytest.raises(ValueError, match="it needs d == n1"):
+        reference("S1", "B3", d=4)

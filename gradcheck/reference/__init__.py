@@ -53,8 +53,12 @@ def reference(system: str, bug: str | None = None, **sizes: Any) -> Reference:
     """The reference network ``system`` ("S1" … "S5", "S3-loop", "S5-xor"), with ``bug`` if given."""
     if system not in SYSTEMS:
         raise ValueError(f"unknown system {system!r}; expected one of {sorted(SYSTEMS)}")
-    if bug is not None and (bug not in BUGS or BUGS[bug][0] != system.split("-")[0]):
-        known = sorted(b for b, (s, _) in BUGS.items() if s == system.split("-")[0])
+    known = sorted((b for b, (s, _) in BUGS.items() if s == system.split("-")[0]), key=lambda b: int(b[1:]))
+    if system == "S3-loop":
+        known = list(s3.LOOP_BUGS)
+    if system == "S5-xor":
+        known = []
+    if bug is not None and bug not in known:
         raise ValueError(f"{system} has no bug {bug!r}; its documented bugs are {known}")
     return SYSTEMS[system].build(system, bug, Reference, **sizes)
 

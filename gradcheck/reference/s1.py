@@ -53,6 +53,8 @@ def network(p, bug=None):
 
 def build(system, bug, reference, m=8, d=3, n1=3, n2=2, seed=0):
     """S1 at a seeded random point; B3 needs d == n1 for the shapes to fit."""
+    if bug == "B3" and d != n1:
+        raise ValueError(f"B3 feeds x (width d = {d}) where h1 (width n1 = {n1}) belongs: it needs d == n1")
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(m, d))
     y = rng.uniform(size=(m, n2))

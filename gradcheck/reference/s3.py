@@ -6,6 +6,8 @@ import numpy as np
 
 from .s1 import sigmoid
 
+# The per-example loop has no axes to get wrong: B9 and B10 exist in the column layout only.
+LOOP_BUGS = ("B8",)
 BUGS = {
     "B8": "the sum over the batch is not divided by m",
     "B9": "column layout: db = dz, not summed over the examples",
@@ -38,8 +40,9 @@ def vectorized(p, X, Y, bug=None):
     loss = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))    # mean cross-entropy
     dZ = A - Y                                                  # dZ = A − Y
     axis = 0 if bug == "B10" else 1
-    dw = np.sum(X * dZ, axis=axis, keepdims=True) / m           # dw = (1/m) Σ_examples x dz
-    db = dZ / m if bug == "B9" else np.sum(dZ, axis=axis, keepdims=True) / m   # db = (1/m) Σ dz
+    scale = 1 if bug == "B8" else m
+    dw = np.sum(X * dZ, axis=axis, keepdims=True) / scale       # dw = (1/m) Σ_examples x dz
+    db = dZ / m if bug == "B9" else np.sum(dZ, axis=axis, keepdims=True) / scale   # db = (1/m) Σ dz
     return loss, {"w": dw, "b": db}
 
 
