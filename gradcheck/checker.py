@@ -588,12 +588,27 @@ class _State:
             comparison = cmp.compare(projected, nearest, evidence.tol(af))
             detail["probes_disagreeing"] = comparison.count
             max_abs, max_rel = comparison.max_abs_error, comparison.max_rel_error
-        located = len(diagnosis.detail.get("indices", [])) if diagnosis.detail.get("located") else 0
+        located = round(diagnosis.detail.get("fraction", 0.0) * flat.size) if diagnosis.detail.get("located") else 0
+        if located and comparable:
+            detail["entries"] = self._entry_values(index, name, af, shape, diagnosis.detail["indices"])
         if self.progress is not None:
             self.progress(flat.size)
         return ParamResult(name, diagnosis.kind == dg.OK, diagnosis.kind, shape, None if a is None else a.shape,
                            flat.size, 0 if diagnosis.kind == dg.OK else located, max_abs, max_rel, diagnosis.hint,
                            detail)
+
+    def _entry_values(self, index: int, name: str, af: np.ndarray, shape, indices) -> list[dict[str, Any]]:
+        """Analytic and numerical values of the entries group testing located (a few evaluations each)."""
+        flat = self.real.flat[index]
+        idx = np.array([np.ravel_multi_index(tuple(i), shape) if shape else 0 for i in indices])
+        h = self._steps(flat, "central")
+        fplus, fminus = self._sample(self.real, flat, h, (1, -1), name, idx)
+        try:
+            refined = numdiff.refine(self.real, flat, h, idx, self.f0, fplus, fminus, self.noise, af[idx])
+        except EvaluationFailed as exc:
+            raise _evaluation_error(exc, name, shape) from exc.cause
+        return [{"index": list(i), "analytic": float(af[j]), "numerical": float(v)}
+                for i, j, v in zip(indices, idx, refined.value)]
 
     def _second_look(self, index, name, af, flat, h, value, error, tol, mismatched, fplus, fminus, a_dtype, detail):
         """Refine the suspect entries in place; return which are still wrong.

@@ -121,10 +121,16 @@ def account(r: ParamResult, verbose: bool = False) -> list[str]:
         pct = 100.0 * r.mismatched / r.size
         lines.append(f"  Mismatched elements: {r.mismatched} / {r.size} ({pct:.3g}%)")
     if np.isfinite(r.max_abs_error) and r.grad_shape == r.shape:
-        lines.append(f"  Max absolute difference: {r.max_abs_error:.6g}")
-        lines.append(f"  Max relative difference: {r.max_rel_error:.6g}")
+        of = f" of the slopes along {r.detail['probes']} probe directions" if "probes" in r.detail else ""
+        lines.append(f"  Max absolute difference{of}: {r.max_abs_error:.6g}")
+        lines.append(f"  Max relative difference{of}: {r.max_rel_error:.6g}")
         if _comparable(r):
             lines.extend(entries(r) if verbose and r.size <= _VERBOSE_SIZE else _first_entries(r))
+    if r.detail.get("entries"):
+        lines.append("  entry        analytic       numerical")
+        for e in r.detail["entries"]:
+            index = e["index"][0] if len(e["index"]) == 1 else tuple(e["index"])
+            lines.append(f"  {str(index):<12} {e['analytic']: .6e}  {e['numerical']: .6e}")
     if "order" in r.detail:
         lines.append(f"  Observed order of the Taylor remainder: {r.detail['order']:.2f} (2 when right, 1 when wrong)")
     if r.hint:

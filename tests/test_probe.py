@@ -57,6 +57,9 @@ def test_a_single_wrong_entry_in_a_large_tensor_is_located_within_300_evaluation
     w1 = report["W1"]
     assert (w1.kind, w1.detail["indices"], w1.detail["located"]) == ("wrong-values", [[37, 81]], True)
     assert w1.detail["locate_evaluations"] <= 300
+    (entry,) = w1.detail["entries"]
+    assert entry["index"] == [37, 81] and entry["analytic"] == pytest.approx(1.01 * entry["numerical"], rel=1e-6)
+    assert "Max absolute difference of the slopes along 8 probe directions" in str(report)
     assert report.evaluations < 500 and [r.name for r in report.failed] == ["W1"]
 
 
