@@ -69,14 +69,15 @@ def rebuild(p, values):
 
 def problem(rng, behaviour):
     calls = {"n": 0}
+    after = int(rng.integers(0, 12))  # the call from which a failing loss fails
     noise = np.random.default_rng()
 
     def loss(p):
         calls["n"] += 1
         value = float(sum(np.sum(np.cos(np.asarray(x, dtype=np.float64))) for x in values_of(p)))
-        if behaviour == "raise" and calls["n"] > 3:
+        if behaviour == "raise" and calls["n"] > after:
             raise RuntimeError("loss failed")
-        if behaviour == "nan" or (behaviour == "nan-later" and calls["n"] > 5):
+        if behaviour == "nan" or (behaviour == "nan-later" and calls["n"] > after):
             return float("nan")
         if behaviour == "array":
             return np.ones(3)

@@ -230,7 +230,18 @@ def _complex_objective(loss, params: Params, returns_grad: bool, f0: float, real
 
 def _repeatability(obj: _Objective, f0: float, analytic: list) -> str | None:
     """None when the loss gives the same value twice at one point, or differs too little to matter; else why not."""
-    again = obj()
+    try:
+        again = obj()
+    except CheckError:
+        raise
+    except Exception as exc:
+        raise CheckError(f"loss raised {type(exc).__name__}: {exc} when called a second time at the given parameters "
+                         "(it succeeded the first time): the loss must give the same value for the same point",
+                         expected="a value", found=repr(exc)) from exc
+    if not np.isfinite(again):
+        raise CheckError(f"loss is {again} when called a second time at the given parameters (it was {f0} the first "
+                         "time): the loss must give the same value for the same point", expected="a finite loss",
+                         found=again)
     if again == f0:
         return None
     step = float(np.finfo(obj.dtype).eps ** (1 / 3))
