@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -13,6 +14,14 @@ from .report import RunReport
 def to_json(run: RunReport) -> str:
     """The run as JSON, schema version 1."""
     return json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (control characters a user's message may carry)."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def to_junit(run: RunReport, suite: str = "gradcheck") -> str:
@@ -32,14 +41,16 @@ def to_junit(run: RunReport, suite: str = "gradcheck") -> str:
     ET.SubElement(props, "property", name="complete", value=str(run.complete).lower())
     for c in run.cases:
         classname = _module(c.file)
-        case = ET.SubElement(node, "testcase", classname=classname, name=c.name, file=c.file, time=f"{c.seconds:.3f}")
-        text = format_case(c, verbose=True)
+        case = ET.SubElement(node, "testcase", classname=_xml_text(classname), name=_xml_text(c.name),
+                             file=_xml_text(c.file), time=f"{c.seconds:.3f}")
+        text = _xml_text(format_case(c, verbose=True))
         if c.status == "error":
-            ET.SubElement(case, "error", message=c.error or "error", type="error").text = text
+            ET.SubElement(case, "error", message=_xml_text(c.error or "error"), type="error").text = text
         elif not c.as_expected:
-            ET.SubElement(case, "failure", message=c.reason or "unexpected result", type="unexpected").text = text
+            ET.SubElement(case, "failure", message=_xml_text(c.reason or "unexpected result"),
+                          type="unexpected").text = text
         else:
-            ET.SubElement(case, "system-out").text = format_case(c)
+            ET.SubElement(case, "system-out").text = _xml_text(format_case(c))
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

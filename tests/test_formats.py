@@ -110,3 +110,12 @@ def test_an_interrupted_run_writes_what_it_has_marked_incomplete(folder, tmp_pat
     assert data["complete"] is False and [c["name"] for c in data["cases"]] == ["right", "flipped"]
     assert ET.parse(tmp_path / "r.xml").getroot().find("testsuite/properties/property").get("value") == "false"
     assert "incomplete run" in result.output
+
+
+def test_junit_stays_valid_xml_when_a_message_carries_control_characters(tmp_path):
+    (tmp_path / "c.py").write_text("import gradcheck\n\n@gradcheck.case\ndef bell():\n"
+                                   "    raise ValueError('ring \\x07 and \\x00 end')\n")
+    out = tmp_path / "r.xml"
+    run(tmp_path / "c.py", "--junit", out)
+    error = ET.parse(out).getroot().find("testsuite/testcase/error")
+    assert error.get("message") == "ValueError: ring \ufffd and \ufffd end"
