@@ -111,7 +111,8 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         if self.error is not None:
             raise CaseOutcome(self.error)
-        result = cases_mod.run_case(self.case, options(self.config))
+        # In its own process, as `gradcheck run` does: a case that crashes the interpreter fails one item.
+        result = cases_mod.run_isolated(self.case, options(self.config))
         if not result.as_expected:
             raise CaseOutcome(result)
         if result.status == "fail":
