@@ -102,7 +102,8 @@ def _is_near(k: float, target: float, rel: float = 1e-3) -> bool:
 def scale_cause(k: float, batch_size: int | None = None) -> str:
     """The likely cause of a gradient scaled by ``k``, in words."""
     if batch_size and batch_size > 1 and _is_near(k, batch_size):
-        return f"k = m = {batch_size}, the batch size: the loss averages over the batch but the backward only sums; divide by m"
+        return (f"k = m = {batch_size}, the batch size: the loss averages over the batch but the backward only "
+                "sums; divide by m")
     if batch_size and batch_size > 1 and _is_near(k, 1.0 / batch_size):
         return f"k = 1/m with m = {batch_size}: the backward divides by m where the loss sums (or divides twice)"
     if _is_near(k, 2.0):
@@ -132,15 +133,13 @@ def locate(mismatched: np.ndarray) -> tuple[str, dict[str, Any]]:
     indices = [_index(i, shape) for i in flat[:_MAX_LISTED]]
     detail: dict[str, Any] = {"fraction": count / size if size else 0.0, "indices": [list(i) for i in indices]}
     listed = ", ".join(str(i if len(i) != 1 else i[0]) for i in indices) + (", …" if count > _MAX_LISTED else "")
-    if mismatched.ndim == 2 and count > 1:
+    if mismatched.ndim == 2 and 1 < count < size:
         rows = np.flatnonzero(mismatched.any(axis=1))
         cols = np.flatnonzero(mismatched.any(axis=0))
-        if count == size:
-            pass
-        elif len(rows) < shape[0] and mismatched[rows].all():
+        if len(rows) < shape[0] and mismatched[rows].all():
             detail["rows"] = rows.tolist()
             return f"confined to row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:_MAX_LISTED]))}", detail
-        elif len(cols) < shape[1] and mismatched[:, cols].all():
+        if len(cols) < shape[1] and mismatched[:, cols].all():
             detail["columns"] = cols.tolist()
             return f"confined to column{'s' if len(cols) > 1 else ''} {', '.join(map(str, cols[:_MAX_LISTED]))}", detail
     if count == size:
