@@ -105,7 +105,7 @@ def _call(fn: Callable, arg: Any, what: str) -> Any:
 
 def _entry(flat_index: int, shape: tuple[int, ...]):
     """An entry as the user indexes it: a number for a vector, a tuple for more axes."""
-    return tuple(int(i) for i in np.unravel_index(int(flat_index), shape)) if len(shape) > 1 else int(flat_index)
+    return dg.entry_index(flat_index, shape) if len(shape) > 1 else int(flat_index)
 
 
 def _evaluation_error(exc: EvaluationFailed, name: str, shape: tuple[int, ...]) -> CheckError:
@@ -465,11 +465,11 @@ class _State:
                 self._a64 = []
         return self._a64[index] if index < len(self._a64) else None
 
-    def _sample(self, obj, flat, steps, offsets, name, indices=None) -> np.ndarray:
-        shape = next((b.shape for b, f in zip(obj.buffers, obj.flat) if f is flat), flat.shape)
+    def _sample(self, obj, index, steps, offsets, name, indices=None) -> np.ndarray:
+        flat, shape = obj.flat[index], obj.buffers[index].shape
         try:
             if self.pool is not None and indices is None:
-                samples = self._sample_in_workers(obj, flat, steps, offsets)
+                samples = self._sample_in_workers(obj, index, steps, offsets)
             else:
                 samples = numdiff.sample_axes(obj, flat, steps, offsets, indices,
                                               None if indices is not None else self.progress)
@@ -484,11 +484,10 @@ class _State:
                              expected="a finite loss", found=samples[row, col])
         return samples
 
-    def _sample_in_workers(self, obj, flat, steps, offsets) -> np.ndarray:
+    def _sample_in_workers(self, obj, index, steps, offsets) -> np.ndarray:
         """The same samples as sample_axes, taken by the pool in chunks of entries, in order."""
         which = "real" if obj is self.real else "complex"
-        index = next(i for i, f in enumerate(obj.flat) if f is flat)
-        size = flat.size
+        size = obj.flat[index].size
         chunk = max(256, -(-size // (4 * self.workers)))
         tasks = [(which, index, start, min(start + chunk, size), steps[start:start + chunk], offsets)
                  for start in range(0, size, chunk)]
@@ -520,16 +519,16 @@ class _State:
         fplus = fminus = None
         if self.method == "complex-step":
             hc = self._steps(flat, "complex-step")
-            samples = self._sample(self.objc, self.objc.flat[index], hc, (1j,), name)
+            samples = self._sample(self.objc, index, hc, (1j,), name)
             value = samples[0].imag / hc
             error = np.finfo(np.float64).eps * (np.abs(value) + 1e-300)
         elif self.method == "richardson":
             hr = self._steps(flat, "richardson")
-            s = self._sample(real, flat, hr, (1, -1, 0.5, -0.5), name)
+            s = self._sample(real, index, hr, (1, -1, 0.5, -0.5), name)
             value, error = numdiff.richardson(numdiff.central(s[0], s[1], hr), numdiff.central(s[2], s[3], hr / 2))
             error += 2.0 * self.noise / hr
         else:
-            fplus, fminus = self._sample(real, flat, h, (1, -1), name)
+            fplus, fminus = self._sample(real, index, h, (1, -1), name)
             value = numdiff.central(fplus, fminus, h)
             error = self.noise / h
         a = None if analytic is None else np.asarray(analytic)
@@ -613,7 +612,7 @@ class _State:
         flat = self.real.flat[index]
         idx = np.array([np.ravel_multi_index(tuple(i), shape) if shape else 0 for i in indices])
         h = self._steps(flat, "central")
-        fplus, fminus = self._sample(self.real, flat, h, (1, -1), name, idx)
+        fplus, fminus = self._sample(self.real, index, h, (1, -1), name, idx)
         try:
             refined = numdiff.refine(self.real, flat, h, idx, self.f0, fplus, fminus, self.noise, af[idx])
         except EvaluationFailed as exc:
@@ -633,7 +632,7 @@ class _State:
         """
         idx = np.flatnonzero(mismatched)
         if fplus is None:
-            fplus, fminus = self._sample(self.real, flat, h, (1, -1), name, idx)
+            fplus, fminus = self._sample(self.real, index, h, (1, -1), name, idx)
         else:
             fplus, fminus = fplus[idx], fminus[idx]
         # Re-measure along the real axis only: the complex step has no one-sided slopes.

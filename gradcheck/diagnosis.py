@@ -120,8 +120,9 @@ def scale_cause(k: float, batch_size: int | None = None) -> str:
     return f"k = {k:.6g} matches no common factor"
 
 
-def _index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.unravel_index(flat, shape)) if shape else ()
+def entry_index(flat: int, shape: Sequence[int]) -> tuple[int, ...]:
+    """The index of entry ``flat`` of an array of ``shape``, as plain ints."""
+    return tuple(int(i) for i in np.unravel_index(int(flat), shape)) if shape else ()
 
 
 def locate(mismatched: np.ndarray) -> tuple[str, dict[str, Any]]:
@@ -130,7 +131,7 @@ def locate(mismatched: np.ndarray) -> tuple[str, dict[str, Any]]:
     count = int(mismatched.sum())
     size = mismatched.size
     flat = np.flatnonzero(mismatched)
-    indices = [_index(i, shape) for i in flat[:_MAX_LISTED]]
+    indices = [entry_index(i, shape) for i in flat[:_MAX_LISTED]]
     detail: dict[str, Any] = {"fraction": count / size if size else 0.0, "indices": [list(i) for i in indices]}
     listed = ", ".join(str(i if len(i) != 1 else i[0]) for i in indices) + (", …" if count > _MAX_LISTED else "")
     if mismatched.ndim == 2 and 1 < count < size:
@@ -219,10 +220,10 @@ def diagnose(analytic: np.ndarray | None, evidence: Any, batch_size: int | None 
     a = np.asarray(analytic, dtype=np.float64)
     if not np.all(np.isfinite(a)):
         bad = np.flatnonzero(~np.isfinite(a))
-        where = ", ".join(str(_index(i, a.shape)) for i in bad[:_MAX_LISTED])
+        where = ", ".join(str(entry_index(i, a.shape)) for i in bad[:_MAX_LISTED])
         return Diagnosis(NONFINITE, f"{len(bad)} of {a.size} entries are NaN or inf, first at {where}: "
                          "look for an overflow (exp), log(0) or a division by zero",
-                         {"count": int(len(bad)), "indices": [list(_index(i, a.shape)) for i in bad[:_MAX_LISTED]]})
+                         {"count": int(len(bad)), "indices": [list(entry_index(i, a.shape)) for i in bad[:_MAX_LISTED]]})
     if a.shape != shape:
         return _diagnose_shape(a, evidence, batch_size, name)
     if not evidence.wrong(a):

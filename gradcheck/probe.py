@@ -8,7 +8,7 @@ import numpy as np
 
 from . import numdiff
 from .compare import SAFETY, tolerance
-from .diagnosis import locate
+from .diagnosis import entry_index, locate
 
 PROBES = 8  # random directions per tensor
 LOCATE_EVALUATIONS = 300  # loss evaluations group testing may spend on one tensor
@@ -193,6 +193,6 @@ def localize(directional: Directional, analytic: np.ndarray, shape, rng: np.rand
         detail.update(located=True, locate_evaluations=spent)
         return f"{where} (located by group testing in {spent} loss evaluations)", detail
     detail = {"located": False, "locate_evaluations": spent,
-              "indices": [list(np.unravel_index(i, shape)) for i in found[:5]]}
+              "indices": [list(entry_index(i, shape)) for i in found[:5]]}
     part = f"; located so far: {len(found)} entries" if found else ""
     return f"not located: {reason}{part} (a full check, mode='full', lists every wrong entry)", detail

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from .diagnosis import entry_index
 from .report import CaseResult, ParamResult, Report, RunReport
 
 _FIRST = 5  # mismatched entries listed per parameter
@@ -95,15 +96,19 @@ def heatmap(r: ParamResult) -> list[str]:
             "  legend: " + heat_legend()]
 
 
+def _label(flat: int, shape) -> str:
+    """An entry's index as the user writes it: a number for a vector, a tuple for more axes."""
+    index = entry_index(flat, shape)
+    return str(index[0] if len(index) == 1 else index)
+
+
 def entries(r: ParamResult) -> list[str]:
     """Every entry's analytic and numerical value and error, for a small parameter (-v)."""
     a = np.asarray(r.analytic, dtype=np.float64)
     n = np.asarray(r.numerical, dtype=np.float64)
     lines = ["  entry        analytic       numerical      abs err    rel err"]
     for flat in range(a.size):
-        index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-        label = str(index[0] if len(index) == 1 else index)
-        lines.append(f"  {label:<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}  {abs(a.flat[flat] - n.flat[flat]):.2e}"
+        lines.append(f"  {_label(flat, a.shape):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}  {abs(a.flat[flat] - n.flat[flat]):.2e}"
                      f"   {r.rel_error.flat[flat]:.2e}")
     return lines
 
@@ -156,8 +161,7 @@ def _first_entries(r: ParamResult) -> list[str]:
         return []
     lines = ["  entry        analytic       numerical"]
     for flat in sorted(order):
-        index = tuple(int(i) for i in np.unravel_index(flat, a.shape))
-        lines.append(f"  {str(index[0] if len(index) == 1 else index):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}")
+        lines.append(f"  {_label(flat, a.shape):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}")
     return lines
 
 
