@@ -85,7 +85,6 @@ def test_column_layout_batch_on_the_last_axis_is_not_reduced():
 class TestNearMisses:
     def test_a_scale_of_1_001_is_never_ok(self):
         report = check_with(lambda g, p: {"W": 1.001 * g["W"], "b": g["b"]})
-        assert report["W"].kind in ("scaled", "wrong-values")
         assert report["W"].kind == "scaled" and report["W"].detail["k"] == pytest.approx(1.001, rel=1e-6)
 
     @pytest.mark.parametrize("factor", [0.5, 1.01, 2.0, 10.0])
@@ -167,10 +166,10 @@ class TestAcross:
         assert "W2, b2 match; W1, b1 do not" in report.diagnosis
 
 
-@pytest.mark.parametrize("kind", dg.KINDS)
-def test_every_kind_has_an_explanation_with_math(kind):
-    text = dg.EXPLANATIONS[kind]
-    assert len(text) > 80
+@pytest.mark.parametrize("kind", ["sign-flipped", "scaled", "not-reduced-over-batch", "transposed", "shape-mismatch",
+                                  "mutates-params", "noisy-loss"])
+def test_every_kind_that_names_a_rule_writes_it_as_math(kind):
+    assert set(dg.EXPLANATIONS[kind]) & set("=≈∂Σ·")
 
 
 def test_not_reduced_explanation_gives_the_vector_of_ones_rule():
