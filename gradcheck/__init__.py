@@ -1,17 +1,24 @@
 """gradcheck: checks hand-written backpropagation against finite differences and names the bug."""
 
+from importlib.metadata import PackageNotFoundError, version
+
 from .cases import Problem, case
 from .checker import assert_gradients, check
 from .errors import CheckError, GradientError
+from .kinds import Kind
 from .layers import check_layer, check_network
-from .numdiff import step_size
+from .numerics.numdiff import step_size
 from .report import ParamResult, Report
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("gradcheck")
+except PackageNotFoundError:  # pragma: no cover - run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "CheckError",
     "GradientError",
+    "Kind",
     "ParamResult",
     "Problem",
     "Report",

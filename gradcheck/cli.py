@@ -7,14 +7,13 @@ import sys
 
 import click
 
-from . import __version__, formats, terminal
+from . import __version__
 from . import cases as cases_mod
-from .atomic import write_atomic
-from .checker import MODES
-from .diagnosis import EXPLANATIONS, KINDS
-from .numdiff import METHODS
-from .render import format_case, summary_line
-from .report import RunReport
+from .cases import RunReport, format_case, summary_line
+from .kinds import KINDS, Kind
+from .options import RUN, settable
+from .output import files, terminal
+from .output.atomic import write_atomic
 
 DEFAULT_TIMEOUT = 120.0  # seconds a case may take in `gradcheck run`
 
@@ -48,19 +47,41 @@ class _Output:
 
 
 def _find(paths, keyword, timeout):
-    """The cases under ``paths`` matching ``keyword``, and the files that failed to load; none at all is a usage error."""
+    """The cases under ``paths`` matching ``keyword``, and the files that failed to load; none is a usage error."""
     found, errors = cases_mod.discover(paths, isolate=True, timeout=timeout)
     selected = cases_mod.select(found, keyword)
     errors = [e for e in errors if not keyword or keyword in e.name]
     if not selected and not errors:
-        raise click.UsageError(f"no cases found in {', '.join(paths)}" + (f" matching -k {keyword!r}" if keyword else ""))
+        matching = f" matching -k {keyword!r}" if keyword else ""
+        raise click.UsageError(f"no cases found in {', '.join(paths)}{matching}")
     return selected, errors
 
 
 def _write_reports(run: RunReport, json_path, junit_path, markdown_path) -> None:
-    for path, text in ((json_path, formats.to_json), (junit_path, formats.to_junit), (markdown_path, formats.to_markdown)):
+    for path, text in ((json_path, files.to_json), (junit_path, files.to_junit), (markdown_path, files.to_markdown)):
         if path:
             write_atomic(path, text(run))
+
+
+def _click_type(declaration):
+    if declaration.choices is not None:
+        return click.Choice(declaration.choices)
+    if declaration.minimum is not None:
+        ranged = click.IntRange if declaration.type is int else click.FloatRange
+        return ranged(min=declaration.minimum)
+    return declaration.type
+
+
+RUN_OPTIONS = settable(RUN)
+
+
+def _check_options(command):
+    """The check options `gradcheck run` may override, as declared once in gradcheck.options."""
+    for declaration in reversed(RUN_OPTIONS):
+        flag = "--" + declaration.name.replace("_", "-")
+        command = click.option(flag, declaration.name, type=_click_type(declaration),
+                               help=f"{declaration.help} Overrides the cases' own setting.")(command)
+    return command
 
 
 @main.command()
@@ -70,23 +91,15 @@ def _write_reports(run: RunReport, json_path, junit_path, markdown_path) -> None
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the results as JSON.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write the results as JUnit XML.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), help="Write the results as Markdown.")
-@click.option("--method", type=click.Choice(METHODS), help="Override the cases' differentiation method.")
-@click.option("--rtol", type=float, help="Override the relative tolerance.")
-@click.option("--atol", type=float, help="Override the absolute tolerance.")
-@click.option("--seed", type=int, help="Override the random seed.")
-@click.option("--mode", type=click.Choice(MODES), help="full: every entry; probe: random directions per tensor; "
-              "auto (default): full when it fits the budget.")
-@click.option("--budget", type=click.FloatRange(min=0), help="Seconds a full check may take before auto mode probes.")
-@click.option("--probes", type=click.IntRange(min=1), help="Probe directions per tensor in probe mode.")
-@click.option("--workers", type=click.IntRange(min=1), help="Processes sharing a full check (default: all cores for "
-              "a big check, one for small ones).")
+@_check_options
 @click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds a case may take (0: no limit); each case runs in its own process.")
-@click.option("--no-color", is_flag=True, help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
+@click.option("--no-color", is_flag=True,
+              help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
-def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method, rtol, atol, seed, mode, budget, probes,
-        workers, timeout, no_color, verbose, quiet) -> None:
+def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, timeout, no_color, verbose, quiet,
+        **overrides) -> None:
     """Run every case under PATHS and compare each with its expectation.
 
     Exit status: 0 when every case met its expectation, 1 when any did not or
@@ -97,8 +110,6 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
     limit = timeout or None
     selected, errors = _find(paths, keyword, limit)
     out = _Output(terminal.use_color(no_color), verbose, quiet)
-    overrides = {"method": method, "rtol": rtol, "atol": atol, "seed": seed, "mode": mode, "budget": budget,
-                 "probes": probes, "workers": workers}
     for e in errors:
         out.case(e)
     bar = terminal.RunProgress(out.console, len(selected)) if out.console else None
@@ -119,7 +130,7 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, method,
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as f:
-            f.write(formats.to_markdown(report))
+            f.write(files.to_markdown(report))
     out.summary(report)
     sys.exit(130 if interrupted else 0 if report.ok else 1)
 
@@ -144,6 +155,6 @@ def explain(kind) -> None:
     """Explain a diagnosis KIND with its math; without KIND, list the kinds."""
     if kind is None:
         for name in KINDS:
-            click.echo(f"{name:<24} {EXPLANATIONS[name].split('. ')[0].rstrip('.')}.")
+            click.echo(f"{name:<24} {Kind(name).explanation.split('. ')[0].rstrip('.')}.")
         return
-    click.echo(f"{kind}\n\n{EXPLANATIONS[kind]}")
+    click.echo(f"{kind}\n\n{Kind(kind).explanation}")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .report import Report
 
 
 class CheckError(Exception):
@@ -24,8 +27,8 @@ class CheckError(Exception):
 class GradientError(AssertionError):
     """An analytic gradient disagrees with the numerical one; ``report`` says how."""
 
-    def __init__(self, report: Any) -> None:
-        super().__init__(str(report))
+    def __init__(self, report: Report, message: str | None = None) -> None:
+        super().__init__(str(report) if message is None else message)
         self.report = report
 
 
@@ -40,6 +43,22 @@ class EvaluationFailed(Exception):
 
     def __reduce__(self):
         return type(self), (self.index, self.offset, self.cause)
+
+
+def user_code_raised(what: str, exc: BaseException, when: str) -> CheckError:
+    """The user's ``what`` ("loss", "grad") raised ``exc``; ``when`` says where, and what the code must do."""
+    return CheckError(f"{what} raised {type(exc).__name__}: {exc} {when}", expected="a value", found=repr(exc))
+
+
+def loss_not_finite(value: Any, when: str, found: Any = None) -> CheckError:
+    """The loss gave ``value`` (NaN or inf); ``when`` says where, and what the loss must be."""
+    return CheckError(f"loss is {value} {when}", expected="a finite loss", found=value if found is None else found)
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _check_error(message: str, expected: Any, found: Any) -> CheckError:

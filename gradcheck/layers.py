@@ -7,8 +7,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from . import diagnosis as dg
 from .checker import check
+from .diagnosis import activation_fingerprint
 from .errors import CheckError
 from .report import Report
 
@@ -134,7 +134,7 @@ def _fingerprint(report: Report, adapter: _Adapter, point: dict, upstream: np.nd
         return report
     z = point[adapter.inputs[0]]
     y, _ = adapter.forward({adapter.inputs[0]: np.array(z, dtype=np.float64)})
-    found = dg.activation_fingerprint(z, y, upstream, result.analytic)
+    found = activation_fingerprint(z, y, upstream, result.analytic)
     if found is None or found.formula == "correct":
         return report
     hint = (f"{found.activation} backward applies {found.formula}: {found.text}; the rule is {found.rule}"
@@ -153,7 +153,7 @@ def check_network(network: Any, inputs: Any, **options: Any) -> Report:
     (the layer's ``name`` attribute, else its class name).
     """
     layers: Sequence[Any] = network if isinstance(network, (list, tuple)) else getattr(network, "layers", None)
-    if layers is None or not all(_is_layer(layer) for layer in layers):
+    if not layers or not all(_is_layer(layer) for layer in layers):
         raise CheckError("check_network needs a network with a `layers` list (or the list itself) of layers with "
                          "forward(x) and backward(dout)", expected="layers", found=type(network).__name__)
     x = np.asarray(inputs)
@@ -173,4 +173,4 @@ def check_network(network: Any, inputs: Any, **options: Any) -> Report:
         hints = "; ".join(f"{r.name}: {r.hint}" for r in report.failed if r.hint)
         others = f" (also wrong: {', '.join(w[0] for w in wrong[1:])})" if len(wrong) > 1 else ""
         diagnosis = f"layer {label} is the first layer whose backward is wrong{others}: {hints}"
-    return Report(tuple(results), report.method, evaluations, diagnosis=diagnosis)
+    return Report(results=tuple(results), method=report.method, evaluations=evaluations, diagnosis=diagnosis)

@@ -9,25 +9,26 @@ from typing import Any
 import pytest
 
 from . import cases as cases_mod
+from .cases import format_case
 from .checker import assert_gradients, check
-from .errors import GradientError
-from .numdiff import METHODS
-from .render import format_case
+from .errors import CheckError, GradientError
+from .options import CONFIG, parse, settable
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on Python < 3.11
     import tomli as tomllib
 
-_OPTIONS = {"method": str, "rtol": float, "atol": float, "seed": int, "eps": float}
+# The check options [tool.gradcheck] and --gradcheck-* may set, as declared once in gradcheck.options.
+_OPTIONS = {d.name: d for d in settable(CONFIG)}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gradcheck", "gradient checks")
     group.addoption("--gradcheck", action="store_true", help="collect gradcheck case files and run each case as a test")
-    group.addoption("--gradcheck-method", choices=METHODS, help="differentiation method for cases and the fixture")
-    for name in ("rtol", "atol", "seed"):
-        group.addoption(f"--gradcheck-{name}", type=_OPTIONS[name], help=f"check option {name}")
+    for d in _OPTIONS.values():
+        group.addoption(f"--gradcheck-{d.name.replace('_', '-')}", dest=f"gradcheck_{d.name}", choices=d.choices,
+                        type=None if d.choices else d.type, help=f"{d.help} For cases and the fixture.")
 
 
 def _pyproject_options(root: Path) -> dict[str, Any]:
@@ -40,13 +41,16 @@ def _pyproject_options(root: Path) -> dict[str, Any]:
     if unknown:
         raise pytest.UsageError(f"[tool.gradcheck] in {path} has unknown option(s) {unknown}; "
                                 f"expected some of {sorted(_OPTIONS)}")
-    return {k: _OPTIONS[k](v) for k, v in table.items()}
+    try:
+        return {k: parse(_OPTIONS[k], v, f"[tool.gradcheck] of {path}") for k, v in table.items()}
+    except CheckError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def options(config: pytest.Config) -> dict[str, Any]:
     """Check options from [tool.gradcheck] in pyproject.toml, overridden by --gradcheck-* on the command line."""
     merged = _pyproject_options(Path(config.rootpath))
-    for name in ("method", "rtol", "atol", "seed"):
+    for name in _OPTIONS:
         value = config.getoption(f"gradcheck_{name}")
         if value is not None:
             merged[name] = value
@@ -86,7 +90,7 @@ class CaseFile(pytest.File):
     """A file of gradcheck cases."""
 
     def collect(self):
-        found, error = cases_mod._load(Path(self.path))
+        found, error = cases_mod.load(Path(self.path))
         if error is not None:
             yield CaseItem.from_parent(self, name=error.name, case=None, error=error)
         for case in found:

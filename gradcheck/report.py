@@ -3,9 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, List, Literal, TypedDict, Union
 
 import numpy as np
+
+from . import text
+from .kinds import Kind
+from .options import Method, Mode
+
+
+class Entry(TypedDict):
+    """One located entry with its two values (probe mode)."""
+
+    index: List[int]
+    analytic: float
+    numerical: float
+
+
+class Detail(TypedDict, total=False):
+    """The facts behind a result, as data; every key is optional and appears in JSON under ``detail``."""
+
+    refused: bool  # no verdict: the loss is not deterministic
+    extra: bool  # a gradient key that names no parameter
+    missing: bool  # no gradient returned for the parameter
+    gradient_kind: str  # for mutates-params: the kind of the gradient checked on a clean copy
+    count: int  # non-finite entries of the analytic gradient
+    indices: List[List[int]]  # the first wrong (or non-finite, or located) entries
+    fraction: float  # the share of entries that are wrong
+    rows: List[int]  # wrong entries fill these rows…
+    columns: List[int]  # …or these columns
+    k: float  # analytic = k · numerical
+    expected_shape: List[int]
+    found_shape: List[int]
+    axis: "int | None"  # the batch axis a not-reduced gradient keeps (None: every axis)
+    m: int  # the batch size read from a not-reduced gradient
+    kinks: int  # suspect entries where the loss is not differentiable
+    kink_indices: List[int]  # flat indices of the first of them
+    wrong_at_kinks: int  # wrong entries whose analytic value lies outside the one-sided slopes
+    order: float  # median observed order of the Taylor remainder of the wrong entries
+    probes: int  # probe mode: directions per tensor
+    catches_error_norm: float  # probe mode: the error size caught with probability 1 − miss_probability
+    miss_probability: float
+    probes_disagreeing: int  # probe mode: slopes that disagree with the analytic gradient
+    located: bool  # probe mode: group testing found the wrong entries
+    locate_evaluations: int  # loss evaluations group testing spent
+    entries: List[Entry]  # probe mode: the located entries' values
+    activation: str  # check_layer: the recognised elementwise activation…
+    fingerprint: str  # …and the derivative its backward applied
 
 
 @dataclass(frozen=True, eq=False)
@@ -14,7 +58,7 @@ class ParamResult:
 
     name: str
     ok: bool
-    kind: str
+    kind: Kind
     shape: tuple[int, ...] | None  # None for a gradient key that names no parameter
     grad_shape: tuple[int, ...] | None  # None when the gradient is missing
     size: int
@@ -22,7 +66,7 @@ class ParamResult:
     max_abs_error: float
     max_rel_error: float
     hint: str = ""
-    detail: Mapping[str, Any] = field(default_factory=dict)
+    detail: Detail = field(default_factory=dict)  # type: ignore[assignment]
     analytic: np.ndarray | None = field(default=None, repr=False)
     numerical: np.ndarray | None = field(default=None, repr=False)
     rel_error: np.ndarray | None = field(default=None, repr=False)
@@ -37,10 +81,10 @@ class ParamResult:
             "grad_shape": None if self.grad_shape is None else list(self.grad_shape),
             "size": self.size,
             "mismatched": self.mismatched,
-            "max_abs_error": _finite(self.max_abs_error),
-            "max_rel_error": _finite(self.max_rel_error),
+            "max_abs_error": finite(self.max_abs_error),
+            "max_rel_error": finite(self.max_rel_error),
             "hint": self.hint,
-            "detail": _jsonable(dict(self.detail)),
+            "detail": jsonable(dict(self.detail)),
         }
 
 
@@ -49,9 +93,9 @@ class Report:
     """The result of one check: a verdict per parameter, in the parameters' order."""
 
     results: tuple[ParamResult, ...]
-    method: str
+    method: Union[Method, Literal["none"]]  # "none": no verdict, nothing was measured
     evaluations: int
-    mode: str = "full"
+    mode: Mode = "full"
     diagnosis: str | None = None  # what the pattern across parameters says
     notes: tuple[str, ...] = ()
     mode_reason: str = ""  # why this mode ran
@@ -90,9 +134,7 @@ class Report:
         }
 
     def __str__(self) -> str:
-        from .render import format_report
-
-        return format_report(self)
+        return text.format_report(self)
 
 
 def merge(reports: "list[Report]") -> Report:
@@ -100,90 +142,31 @@ def merge(reports: "list[Report]") -> Report:
     if len(reports) == 1:
         return reports[0]
     return Report(
-        tuple(r for report in reports for r in report.results),
-        reports[0].method,
-        sum(r.evaluations for r in reports),
-        reports[0].mode,
-        " ".join(r.diagnosis for r in reports if r.diagnosis) or None,
-        tuple(n for r in reports for n in r.notes),
-        reports[0].mode_reason,
+        results=tuple(r for report in reports for r in report.results),
+        method=reports[0].method,
+        evaluations=sum(r.evaluations for r in reports),
+        mode=reports[0].mode,
+        diagnosis=" ".join(r.diagnosis for r in reports if r.diagnosis) or None,
+        notes=tuple(n for r in reports for n in r.notes),
+        mode_reason=reports[0].mode_reason,
     )
 
 
-def _finite(x: float) -> float | None:
+def finite(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, (np.bool_, bool)):
         return bool(value)
     if isinstance(value, (np.integer, int)):
         return int(value)
     if isinstance(value, (np.floating, float)):
-        return _finite(float(value))
+        return finite(float(value))
     return value
-
-
-@dataclass(frozen=True, eq=False)
-class CaseResult:
-    """One case of a run: what was expected, what happened, and the report when there is one."""
-
-    name: str
-    file: str
-    expect: str  # "pass" or "fail"
-    status: str  # "pass", "fail" or "error"
-    as_expected: bool
-    kinds: Mapping[str, str] | None = None  # the kinds the case expects, by parameter
-    error: str | None = None  # one line, for status "error"
-    reason: str | None = None  # why the result is not as expected
-    report: Report | None = None
-    traceback: str | None = field(default=None, repr=False)
-    doc: str = ""
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        report = self.report
-        return {
-            "name": self.name,
-            "file": self.file,
-            "expect": self.expect,
-            "kinds": None if self.kinds is None else dict(self.kinds),
-            "status": self.status,
-            "as_expected": self.as_expected,
-            "reason": self.reason,
-            "error": self.error,
-            "method": report.method if report else None,
-            "evaluations": report.evaluations if report else 0,
-            "diagnosis": report.diagnosis if report else None,
-            "seconds": round(self.seconds, 6),
-            "parameters": [r.to_dict() for r in report] if report else [],
-        }
-
-
-@dataclass(frozen=True, eq=False)
-class RunReport:
-    """Every case of a run, in the order they ran."""
-
-    cases: tuple[CaseResult, ...]
-    complete: bool = True  # False when the run was interrupted or stopped early
-
-    @property
-    def ok(self) -> bool:
-        return bool(self.cases) and all(c.as_expected for c in self.cases)
-
-    @property
-    def summary(self) -> dict[str, int]:
-        errors = sum(c.status == "error" for c in self.cases)
-        expected = sum(c.as_expected for c in self.cases)
-        return {"cases": len(self.cases), "as_expected": expected,
-                "unexpected": len(self.cases) - expected - errors, "errors": errors}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"version": 1, "complete": self.complete, "cases": [c.to_dict() for c in self.cases],
-                "summary": self.summary}

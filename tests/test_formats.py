@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from gradcheck import atomic
+from gradcheck.output import atomic
 from gradcheck.cli import main
 from tests.conftest import CASE_FILE
 

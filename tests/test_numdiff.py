@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gradcheck
-from gradcheck import numdiff
+from gradcheck.numerics import numdiff
 
 
 class TestStepSize:

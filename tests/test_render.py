@@ -6,7 +6,9 @@ from pathlib import Path
 import numpy as np
 
 import gradcheck
-from gradcheck import render, terminal
+from gradcheck import text as render
+from gradcheck.cases import format_case
+from gradcheck.output import terminal
 
 CASES = Path(__file__).resolve().parent.parent / "cases"
 
@@ -96,7 +98,7 @@ class TestColour:
         assert "\x1b[" in text and "wrong values, a single entry at (1, 2)" in text and "legend:" in text
 
     def test_plain_output_has_no_ansi_codes(self):
-        text = render.format_case(self._case())
+        text = format_case(self._case())
         assert "\x1b[" not in text and "wrong values, a single entry at (1, 2)" in text
 
     def test_no_color_environment_disables_colour(self, monkeypatch):

@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..cases import Problem
+from ..cases.define import Problem
 from . import layers, s1, s2, s3, s4, s5
 
 
@@ -45,7 +45,9 @@ class Reference:
 
 SYSTEMS = {"S1": s1, "S2": s2, "S3": s3, "S3-loop": s3, "S4": s4, "S5": s5, "S5-xor": s5}
 BUGS: dict[str, tuple[str, str]] = {
-    bug: (name, text) for name, module in (("S1", s1), ("S2", s2), ("S3", s3), ("S5", s5)) for bug, text in module.BUGS.items()
+    bug: (name, text)
+    for name, module in (("S1", s1), ("S2", s2), ("S3", s3), ("S5", s5))
+    for bug, text in module.BUGS.items()
 }
 
 

@@ -1,13 +1,16 @@
-"""Rendering: the report as plain text in numpy.testing's manner, with error heatmaps."""
+"""A Report as plain text in numpy.testing's manner: verdict, table, each failure's account and heatmap."""
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .diagnosis import entry_index
-from .report import CaseResult, ParamResult, Report, RunReport
+from .indexing import entry_label, index_label
+
+if TYPE_CHECKING:
+    from .report import ParamResult, Report
 
 _FIRST = 5  # mismatched entries listed per parameter
 _VERBOSE_SIZE = 64  # -v lists every entry of parameters up to this size
@@ -96,20 +99,14 @@ def heatmap(r: ParamResult) -> list[str]:
             "  legend: " + heat_legend()]
 
 
-def _label(flat: int, shape) -> str:
-    """An entry's index as the user writes it: a number for a vector, a tuple for more axes."""
-    index = entry_index(flat, shape)
-    return str(index[0] if len(index) == 1 else index)
-
-
 def entries(r: ParamResult) -> list[str]:
     """Every entry's analytic and numerical value and error, for a small parameter (-v)."""
     a = np.asarray(r.analytic, dtype=np.float64)
     n = np.asarray(r.numerical, dtype=np.float64)
     lines = ["  entry        analytic       numerical      abs err    rel err"]
     for flat in range(a.size):
-        lines.append(f"  {_label(flat, a.shape):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}  {abs(a.flat[flat] - n.flat[flat]):.2e}"
-                     f"   {r.rel_error.flat[flat]:.2e}")
+        lines.append(f"  {entry_label(flat, a.shape):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}  "
+                     f"{abs(a.flat[flat] - n.flat[flat]):.2e}   {r.rel_error.flat[flat]:.2e}")
     return lines
 
 
@@ -134,8 +131,7 @@ def account(r: ParamResult, verbose: bool = False) -> list[str]:
     if r.detail.get("entries"):
         lines.append("  entry        analytic       numerical")
         for e in r.detail["entries"]:
-            index = e["index"][0] if len(e["index"]) == 1 else tuple(e["index"])
-            lines.append(f"  {str(index):<12} {e['analytic']: .6e}  {e['numerical']: .6e}")
+            lines.append(f"  {index_label(e['index']):<12} {e['analytic']: .6e}  {e['numerical']: .6e}")
     if "order" in r.detail:
         lines.append(f"  Observed order of the Taylor remainder: {r.detail['order']:.2f} (2 when right, 1 when wrong)")
     if r.hint:
@@ -161,7 +157,7 @@ def _first_entries(r: ParamResult) -> list[str]:
         return []
     lines = ["  entry        analytic       numerical"]
     for flat in sorted(order):
-        lines.append(f"  {_label(flat, a.shape):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}")
+        lines.append(f"  {entry_label(flat, a.shape):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}")
     return lines
 
 
@@ -182,33 +178,3 @@ def format_report(report: Report, verbose: bool = False) -> str:
     for note in report.notes:
         lines.append(f"note: {note}")
     return "\n".join(lines)
-
-
-_LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
-
-
-def case_header(c: CaseResult) -> str:
-    """One line per case: verdict, name, file, expectation and whether it was met."""
-    met = "as expected" if c.as_expected else f"UNEXPECTED: {c.reason or c.error}"
-    return f"{_LABEL[c.status]:<5} {c.name}  ({c.file})  expect {c.expect}: {met}"
-
-
-def format_case(c: CaseResult, verbose: bool = False) -> str:
-    """A case's header, its doc line, and its report (or its error)."""
-    lines = [case_header(c)]
-    if c.doc:
-        lines.append(f"      {c.doc}")
-    if c.status == "error":
-        lines.append(f"      {c.error}")
-        if verbose and c.traceback:
-            lines.extend("      " + line for line in c.traceback.rstrip().splitlines())
-    elif c.report is not None:
-        lines.extend("    " + line if line else "" for line in format_report(c.report, verbose).splitlines())
-    return "\n".join(lines)
-
-
-def summary_line(run: RunReport) -> str:
-    """The closing line of a run: counts of cases as expected, unexpected and errors."""
-    s = run.summary
-    text = f"{s['as_expected']} as expected, {s['unexpected']} unexpected, {s['errors']} errors ({s['cases']} cases)"
-    return text if run.complete else text + " — incomplete run"

@@ -8,9 +8,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import EvaluationFailed
-
-METHODS = ("central", "richardson", "complex-step", "auto")
+from ..errors import EvaluationFailed
+from ..options import METHODS
 
 # Each method's truncation error is O(h**order); rounding error is O(eps / h).
 # The step that balances them is eps ** (1 / (order + 1)).

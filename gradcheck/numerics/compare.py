@@ -49,7 +49,7 @@ class Comparison:
     abs_error: np.ndarray
     rel_error: np.ndarray  # |a - n| / max(|a|, |n|): 0 when equal, 2 when opposite
     tolerance: np.ndarray
-    mismatched: np.ndarray  # bool
+    mismatched: np.ndarray  # of bool
 
     @property
     def count(self) -> int:
@@ -64,15 +64,15 @@ class Comparison:
         return float(self.rel_error.max()) if self.rel_error.size else 0.0
 
 
-def compare(analytic, numerical, tol) -> Comparison:
-    """Compare two arrays of one shape entry by entry under ``tol``."""
+def compare(analytic, numerical, tol, mismatched=None) -> Comparison:
+    """Compare two arrays of one shape entry by entry under ``tol`` (or with the ``mismatched`` entries decided)."""
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numerical, dtype=np.float64)
     diff = np.abs(a - n)
     denom = np.maximum(np.abs(a), np.abs(n))
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1.0), 0.0)
-    return Comparison(diff, rel, np.asarray(tol, dtype=np.float64), diff > tol)
+    return Comparison(diff, rel, np.asarray(tol, dtype=np.float64), diff > tol if mismatched is None else mismatched)
 
 
 def fits(candidate, numerical, tol) -> bool:

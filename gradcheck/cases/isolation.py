@@ -11,6 +11,8 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..errors import one_line
+
 PROGRESS = "progress"
 
 
@@ -37,9 +39,7 @@ def _child(conn, fn: Callable, args: tuple) -> None:
         value = fn(*args, progress)
         conn.send(("value", value))
     except BaseException as exc:  # the child reports everything, SystemExit and KeyboardInterrupt included
-        text = str(exc).strip().splitlines()
-        conn.send(("raised", (f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__,
-                              traceback.format_exc())))
+        conn.send(("raised", (one_line(exc), traceback.format_exc())))
     finally:
         conn.close()
         os._exit(0)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any, Hashable, Literal, Mapping, Sequence
 
 import numpy as np
 
-from .errors import CheckError
+from ..errors import CheckError
 
+Form = Literal["dict", "array", "list", "tuple"]
 _FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -34,7 +35,7 @@ class Params:
 
     names: tuple[str, ...]
     arrays: tuple[np.ndarray, ...]  # the user's arrays, never written to
-    form: str  # "dict", "array", "list" or "tuple"
+    form: Form
     keys: tuple[Hashable, ...] = ()
 
     def build(self, arrays: Sequence[np.ndarray]) -> Any:

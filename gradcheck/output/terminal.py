@@ -13,8 +13,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from . import render
-from .report import CaseResult, ParamResult, Report, RunReport
+from .. import text
+from ..cases.results import CaseResult, RunReport, summary_line
+from ..report import ParamResult, Report
 
 HEAT_STYLES = ("green4", "green3", "yellow3", "orange3", "red3", "red1", "bold bright_red")
 _HEADERS = {"analytic shape": "grad shape", "mismatched": "wrong", "max abs err": "abs err", "max rel err": "rel err"}
@@ -33,44 +34,44 @@ def console(file: IO | None = None, color: bool = True, width: int | None = None
 
 def heatmap(r: ParamResult) -> Group:
     """The per-entry error of a parameter as coloured cells, with caption and legend."""
-    grid, block = render.heat_grid(r.rel_error)
-    rows = [Text("  ") + Text.assemble(*((render.HEAT_CHARS[v], HEAT_STYLES[v]) for v in row)) for row in grid]
+    grid, block = text.heat_grid(r.rel_error)
+    rows = [Text("  ") + Text.assemble(*((text.HEAT_CHARS[v], HEAT_STYLES[v]) for v in row)) for row in grid]
     legend = Text("  legend: ")
-    for char, style, label in zip(render.HEAT_CHARS, HEAT_STYLES, render.HEAT_LABELS):
+    for char, style, label in zip(text.HEAT_CHARS, HEAT_STYLES, text.HEAT_LABELS):
         legend.append(char, style)
         legend.append(f" {label}  ")
-    return Group(Text(render.heat_caption(r.shape, block), style="dim"), *rows, legend)
+    return Group(Text(text.heat_caption(r.shape, block), style="dim"), *rows, legend)
 
 
 def table(report: Report) -> Table:
     """One row per parameter, coloured by verdict."""
-    rows = [render.row(r) for r in report.results]
-    shown = [i for i, c in enumerate(render.COLUMNS) if c != "analytic shape" or any(row[i] for row in rows)]
+    rows = [text.row(r) for r in report.results]
+    shown = [i for i, c in enumerate(text.COLUMNS) if c != "analytic shape" or any(row[i] for row in rows)]
     t = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", padding=(0, 1))
     for i in shown:
-        column = render.COLUMNS[i]
+        column = text.COLUMNS[i]
         # Cells are never cut short; a header may wrap.
-        t.add_column(_HEADERS.get(column, column), justify="right" if column.startswith(("max", "mis")) else "left", no_wrap=True,
-                     min_width=max(len(row[i]) for row in rows))
+        t.add_column(_HEADERS.get(column, column), justify="right" if column.startswith(("max", "mis")) else "left",
+                     no_wrap=True, min_width=max(len(row[i]) for row in rows))
     for r, row in zip(report.results, rows):
-        t.add_row(*(Text(row[i], style="green" if r.ok else "red") if render.COLUMNS[i] == "kind" else row[i]
+        t.add_row(*(Text(row[i], style="green" if r.ok else "red") if text.COLUMNS[i] == "kind" else row[i]
                     for i in shown))
     return t
 
 
 def failure(r: ParamResult, verbose: bool = False) -> Group:
     """A failing parameter: the numbers in numpy.testing's manner, the hint, the heatmap."""
-    lines = render.account(r, verbose)
+    lines = text.account(r, verbose)
     parts: list[RenderableType] = [Text(lines[0], style="bold red")]
     parts.extend(Text(line, style="yellow" if line.strip() == r.hint else "") for line in lines[1:])
-    if render.has_heatmap(r):
+    if text.has_heatmap(r):
         parts.append(heatmap(r))
     return Group(*parts)
 
 
 def report(rep: Report, verbose: bool = False) -> Group:
     """A whole report: verdict, table, failures, the diagnosis across parameters."""
-    parts: list[RenderableType] = [Text(render.verdict(rep), style="bold green" if rep.ok else "bold red"), table(rep)]
+    parts: list[RenderableType] = [Text(text.verdict(rep), style="bold green" if rep.ok else "bold red"), table(rep)]
     for r in rep.failed:
         parts.extend([Text(""), failure(r, verbose)])
     if rep.diagnosis:
@@ -83,9 +84,9 @@ def report(rep: Report, verbose: bool = False) -> Group:
 
 def case(c: CaseResult, verbose: bool = False) -> Group:
     """A case: its coloured header, doc line, and report or error."""
+    met = ("as expected", "green") if c.as_expected else (f"UNEXPECTED: {c.reason or c.error}", "bold red")
     header = Text.assemble((f"{c.status.upper():<5}", _STATUS[c.status]), " ", (c.name, "bold"), f"  ({c.file})  ",
-                           f"expect {c.expect}: ",
-                           ("as expected", "green") if c.as_expected else (f"UNEXPECTED: {c.reason or c.error}", "bold red"))
+                           f"expect {c.expect}: ", met)
     parts: list[RenderableType] = [header]
     if c.doc:
         parts.append(Text(f"      {c.doc}", style="dim"))
@@ -100,7 +101,7 @@ def case(c: CaseResult, verbose: bool = False) -> Group:
 
 def summary(run: RunReport) -> Text:
     style = "bold green" if run.ok else "bold red"
-    return Text(render.summary_line(run), style=style)
+    return Text(summary_line(run), style=style)
 
 
 class RunProgress:

@@ -7,8 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .render import format_case, summary_line
-from .report import RunReport
+from ..cases.results import RunReport, format_case, summary_line
 
 
 def to_json(run: RunReport) -> str:

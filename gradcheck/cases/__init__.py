@@ -1,0 +1,26 @@
+"""Case files: defining cases, discovering them, running each (in its own process) against its expectation."""
+
+from .define import CHECK_OPTIONS, EXPECTATIONS, Case, CaseSpec, Problem, case
+from .discover import discover, load, select
+from .results import CaseResult, RunReport, case_header, format_case, summary_line
+from .run import run_all, run_case, run_isolated
+
+__all__ = [
+    "CHECK_OPTIONS",
+    "EXPECTATIONS",
+    "Case",
+    "CaseResult",
+    "CaseSpec",
+    "Problem",
+    "RunReport",
+    "case",
+    "case_header",
+    "discover",
+    "format_case",
+    "load",
+    "run_all",
+    "run_case",
+    "run_isolated",
+    "select",
+    "summary_line",
+]

@@ -1,0 +1,73 @@
+"""Defining cases: the @case decorator, the Problem a case returns, and a Case as found in a file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, Literal, Optional, Tuple
+
+from ..options import CASE, settable
+
+Expectation = Literal["pass", "fail"]
+EXPECTATIONS: Tuple[str, ...] = ("pass", "fail")
+CHECK_OPTIONS: Tuple[str, ...] = tuple(d.name for d in settable(CASE))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a case returns: a loss, its gradient and the point to check, as for :func:`gradcheck.check`.
+
+    With ``network`` (layers with forward/backward, see :func:`gradcheck.check_network`)
+    and its ``inputs``, the layers are checked one by one as well, and their
+    results follow the parameters' in the report.
+    """
+
+    loss: Callable | None
+    grad: Callable | None
+    params: Any
+    batch_size: int | None = None
+    network: Any = None
+    inputs: Any = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case found in a file: the function that builds its Problem and what it is expected to give."""
+
+    name: str
+    file: str
+    func: Optional[Callable[[], Problem]] = field(default=None, repr=False)  # None when found in another process
+    expect: Expectation = "pass"
+    kinds: Optional[Dict[str, str]] = None
+    options: Dict[str, Any] = field(default_factory=dict)
+    doc: str = ""  # the first line of the function's docstring
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """What @case attaches to a function: its expectation, the kinds it expects, its check options."""
+
+    expect: Expectation
+    kinds: Optional[Dict[str, str]]
+    options: Dict[str, Any]
+
+
+def case(func: Callable | None = None, *, expect: Expectation = "pass", kinds: dict[str, str] | None = None,
+         **options: Any):
+    """Mark a function returning a :class:`Problem` as a case, expected to "pass" or "fail".
+
+    ``kinds`` maps parameter names to the diagnosis kind the report must name;
+    other keyword arguments are check options (``CHECK_OPTIONS``: method,
+    eps, rtol, atol, seed, batch_size, mode, budget, probes, workers) used
+    for this case unless the command line overrides them.
+    """
+    if expect not in EXPECTATIONS:
+        raise ValueError(f"expect is {expect!r}; expected 'pass' or 'fail'")
+    unknown = sorted(set(options) - set(CHECK_OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown check option(s) {unknown}; expected some of {list(CHECK_OPTIONS)}")
+
+    def mark(fn: Callable) -> Callable:
+        fn.__gradcheck_case__ = CaseSpec(expect, dict(kinds) if kinds else None, options)
+        return fn
+
+    return mark(func) if func is not None else mark

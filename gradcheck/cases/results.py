@@ -1,0 +1,101 @@
+"""The results of a run: one CaseResult per case, the RunReport of them all, and their plain text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Optional, Tuple
+
+from ..report import Report
+from ..text import format_report
+from .define import Expectation
+
+Status = Literal["pass", "fail", "error"]
+
+
+@dataclass(frozen=True, eq=False)
+class CaseResult:
+    """One case of a run: what was expected, what happened, and the report when there is one."""
+
+    name: str
+    file: str
+    expect: Expectation
+    status: Status
+    as_expected: bool
+    kinds: Optional[Mapping[str, str]] = None  # the kinds the case expects, by parameter
+    error: Optional[str] = None  # one line, for status "error"
+    reason: Optional[str] = None  # why the result is not as expected
+    report: Optional[Report] = None
+    traceback: Optional[str] = field(default=None, repr=False)
+    doc: str = ""
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        report = self.report
+        return {
+            "name": self.name,
+            "file": self.file,
+            "expect": self.expect,
+            "kinds": None if self.kinds is None else dict(self.kinds),
+            "status": self.status,
+            "as_expected": self.as_expected,
+            "reason": self.reason,
+            "error": self.error,
+            "method": report.method if report else None,
+            "evaluations": report.evaluations if report else 0,
+            "diagnosis": report.diagnosis if report else None,
+            "seconds": round(self.seconds, 6),
+            "parameters": [r.to_dict() for r in report] if report else [],
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class RunReport:
+    """Every case of a run, in the order they ran."""
+
+    cases: Tuple[CaseResult, ...]
+    complete: bool = True  # False when the run was interrupted or stopped early
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.cases) and all(c.as_expected for c in self.cases)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        errors = sum(c.status == "error" for c in self.cases)
+        expected = sum(c.as_expected for c in self.cases)
+        return {"cases": len(self.cases), "as_expected": expected,
+                "unexpected": len(self.cases) - expected - errors, "errors": errors}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 1, "complete": self.complete, "cases": [c.to_dict() for c in self.cases],
+                "summary": self.summary}
+
+
+_LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+
+
+def case_header(c: CaseResult) -> str:
+    """One line per case: verdict, name, file, expectation and whether it was met."""
+    met = "as expected" if c.as_expected else f"UNEXPECTED: {c.reason or c.error}"
+    return f"{_LABEL[c.status]:<5} {c.name}  ({c.file})  expect {c.expect}: {met}"
+
+
+def format_case(c: CaseResult, verbose: bool = False) -> str:
+    """A case's header, its doc line, and its report (or its error)."""
+    lines = [case_header(c)]
+    if c.doc:
+        lines.append(f"      {c.doc}")
+    if c.status == "error":
+        lines.append(f"      {c.error}")
+        if verbose and c.traceback:
+            lines.extend("      " + line for line in c.traceback.rstrip().splitlines())
+    elif c.report is not None:
+        lines.extend("    " + line if line else "" for line in format_report(c.report, verbose).splitlines())
+    return "\n".join(lines)
+
+
+def summary_line(run: RunReport) -> str:
+    """The closing line of a run: counts of cases as expected, unexpected and errors."""
+    s = run.summary
+    text = f"{s['as_expected']} as expected, {s['unexpected']} unexpected, {s['errors']} errors ({s['cases']} cases)"
+    return text if run.complete else text + " — incomplete run"

@@ -1,0 +1,127 @@
+"""Running cases: build the Problem, check it, judge the report against the case's expectation."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+from ..checker import check
+from ..errors import CheckError, one_line
+from ..layers import check_network
+from ..report import merge
+from . import isolation
+from .define import Case, Problem
+from .discover import load
+from .results import CaseResult, RunReport
+
+
+def _function(c: Case) -> Callable[[], Problem]:
+    """The case function, importing its file again when the case was found in another process."""
+    if c.func is not None:
+        return c.func
+    found, error = load(Path(c.file))
+    if error is not None:
+        raise CheckError(error.error)
+    for other in found:
+        if other.name == c.name:
+            return other.func
+    raise CheckError(f"case {c.name!r} is no longer in {c.file}")
+
+
+def _unexpected(c: Case, status: str, report) -> str | None:
+    if status != c.expect:
+        return f"expected {c.expect}, got {status}"
+    if status == "fail" and c.kinds:
+        names = [r.name for r in report]
+        wrong = []
+        for name, kind in c.kinds.items():
+            got = report[name].kind if name in names else "no such parameter"
+            if got != kind:
+                wrong.append(f"{name}: expected {kind}, got {got}")
+        if wrong:
+            return "kinds differ: " + "; ".join(wrong)
+    return None
+
+
+def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None,
+             time_limit: float | None = None) -> CaseResult:
+    """Build the case's Problem, check it, and judge the report against the expectation.
+
+    ``time_limit`` (seconds) makes a full check that could not finish in time
+    an error up front, naming the option that makes it affordable.
+    """
+    start = time.perf_counter()
+    base = dict(name=c.name, file=c.file, expect=c.expect, kinds=c.kinds, doc=c.doc)
+    try:
+        problem = _function(c)()
+        if not isinstance(problem, Problem):
+            raise CheckError(f"case returned {type(problem).__name__ if problem is not None else 'None'}; "
+                             "expected gradcheck.Problem(loss, grad, params)",
+                             expected="Problem", found=type(problem).__name__)
+        options = {**c.options, **{k: v for k, v in (overrides or {}).items() if v is not None}}
+        if problem.batch_size is not None:
+            options.setdefault("batch_size", problem.batch_size)
+        if time_limit is not None:
+            options["time_limit"] = time_limit
+        reports = []
+        if problem.loss is not None:
+            reports.append(check(problem.loss, problem.grad, problem.params, progress=progress, **options))
+        if problem.network is not None:
+            options.pop("batch_size", None)
+            options.pop("workers", None)
+            options.pop("time_limit", None)
+            reports.append(check_network(problem.network, problem.inputs, **options))
+        if not reports:
+            raise CheckError("the Problem has neither a loss nor a network to check", expected="loss or network",
+                             found=None)
+        report = merge(reports)
+    except (Exception, SystemExit) as exc:
+        return CaseResult(status="error", as_expected=False, error=one_line(exc), traceback=traceback.format_exc(),
+                          seconds=time.perf_counter() - start, **base)
+    status = "pass" if report.ok else "fail"
+    reason = _unexpected(c, status, report)
+    return CaseResult(status=status, as_expected=reason is None, reason=reason, report=report,
+                      seconds=time.perf_counter() - start, **base)
+
+
+def run_isolated(c: Case, overrides: dict[str, Any] | None = None, timeout: float | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> CaseResult:
+    """:func:`run_case` in a forked child under ``timeout`` seconds: a hang, a crash or an exit is an error case."""
+    if not isolation.available():
+        return run_case(c, overrides, progress, timeout)
+    start = time.perf_counter()
+    outcome = isolation.call(lambda p: run_case(c, overrides, p, timeout), (), timeout, progress)
+    if outcome.error is None:
+        return outcome.value
+    return CaseResult(name=c.name, file=c.file, expect=c.expect, status="error", as_expected=False, kinds=c.kinds,
+                      error=outcome.error, traceback=outcome.traceback, doc=c.doc,
+                      seconds=time.perf_counter() - start)
+
+
+def run_all(selected: list[Case], errors: list[CaseResult], overrides: dict[str, Any] | None = None,
+            timeout: float | None = None, exitfirst: bool = False,
+            on_result: Callable[[CaseResult, RunReport], None] | None = None,
+            progress: Callable[[int, int], None] | None = None) -> tuple[RunReport, bool]:
+    """Run the selected cases one by one, each isolated, after the errors found while loading.
+
+    ``on_result(result, run_so_far)`` is called after every case (to print it
+    and rewrite report files). ``exitfirst`` stops at the first unexpected
+    result; Ctrl-C stops the run. Returns the run, marked incomplete when it
+    stopped early, and whether it was interrupted.
+    """
+    results = list(errors)
+    stopped = interrupted = False
+    try:
+        for c in selected:
+            if exitfirst and any(not r.as_expected for r in results):
+                stopped = True
+                break
+            results.append(run_isolated(c, overrides, timeout, progress))
+            if on_result is not None:
+                on_result(results[-1], RunReport(cases=tuple(results), complete=False))
+    except KeyboardInterrupt:
+        interrupted = True
+    complete = not (stopped or interrupted) and len(results) == len(errors) + len(selected)
+    return RunReport(cases=tuple(results), complete=complete), interrupted

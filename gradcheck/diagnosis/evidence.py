@@ -1,0 +1,116 @@
+"""Evidence: what a check measured for one parameter, asked whether a candidate gradient matches it.
+
+Every rule of the diagnosis states a candidate for the true gradient (the
+analytic one, its negative, its batch sum, …) and asks the evidence; full mode
+answers entry by entry, probe mode along its random directions.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ..numerics.compare import SAFETY, fits, tolerance
+
+
+class Evidence(Protocol):
+    """What the rules may ask of a measurement."""
+
+    shape: tuple[int, ...]
+
+    def matches(self, candidate: np.ndarray) -> bool:
+        """Whether ``candidate`` (of the parameter's shape) agrees with what was measured."""
+
+    def wrong(self, analytic: np.ndarray) -> bool:
+        """Whether the analytic gradient disagrees."""
+
+    def loss_ignores(self) -> bool:
+        """Whether the numerical gradient is zero within its error: the loss does not depend on the parameter."""
+
+    def scale(self, analytic: np.ndarray) -> tuple[float, int]:
+        """The least-squares k in analytic ≈ k·numerical, and how many measured values support it."""
+
+    def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
+        """Whether analytic = k·numerical within k times the tolerance."""
+
+
+class EntryEvidence:
+    """What a full check measured: the numerical gradient entry by entry, with tolerances.
+
+    Every hypothesis about the analytic gradient is a candidate array of the
+    parameter's shape, tested entry by entry.
+    """
+
+    def __init__(self, numerical, tol, zero_tol, mismatched=None) -> None:
+        self.numerical = np.asarray(numerical, dtype=np.float64)
+        self.shape = self.numerical.shape
+        self.tol, self.zero_tol, self.mismatched = tol, zero_tol, mismatched
+
+    def matches(self, candidate: np.ndarray) -> bool:
+        return fits(candidate, self.numerical, self.tol)
+
+    def wrong(self, analytic: np.ndarray) -> bool:
+        if self.mismatched is None:
+            self.mismatched = np.abs(analytic - self.numerical) > self.tol
+        return bool(self.mismatched.any())
+
+    def loss_ignores(self) -> bool:
+        return bool(np.all(np.abs(self.numerical) <= self.zero_tol))
+
+    def scale(self, analytic: np.ndarray) -> tuple[float, int]:
+        """The least-squares k in analytic ≈ k·numerical over the entries that stand out from zero, and their count."""
+        significant = np.abs(self.numerical) > self.tol
+        n = self.numerical[significant]
+        k = float(np.dot(analytic[significant], n) / np.dot(n, n)) if n.size else 0.0
+        return k, int(n.size)
+
+    def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
+        return fits(analytic, k * self.numerical, abs(k) * self.tol)
+
+
+class ProbeEvidence:
+    """What probe mode measured for one tensor: its slopes along K random directions.
+
+    A candidate gradient c matches when ⟨c, w_j⟩ equals every measured slope
+    within its tolerance; the same hypotheses the full check tests entry by
+    entry are tested here on the K slopes.
+    """
+
+    def __init__(self, shape, directions: np.ndarray, values, errors, low, high, dtype, rtol, atol) -> None:
+        self.shape = tuple(shape)
+        self.directions = directions
+        self.values = np.asarray(values, dtype=np.float64)
+        self.errors = np.asarray(errors, dtype=np.float64)
+        self.low = np.asarray(low, dtype=np.float64)
+        self.high = np.asarray(high, dtype=np.float64)
+        self.dtype, self.rtol, self.atol = dtype, rtol, atol
+
+    def tol(self, candidate: np.ndarray) -> np.ndarray:
+        """Each slope's tolerance for ``candidate``: its error, and the rounding of ⟨candidate, w⟩."""
+        rounding = np.abs(self.directions) @ np.abs(candidate.reshape(-1))
+        return tolerance(self.values, self.errors, self.dtype, self.rtol, self.atol, scale=rounding)
+
+    def matches(self, candidate: np.ndarray) -> bool:
+        c = np.asarray(candidate, dtype=np.float64)
+        if c.shape != self.shape:
+            return False
+        projected, tol = self.directions @ c.reshape(-1), self.tol(c)
+        return bool(np.all((projected >= self.low - tol) & (projected <= self.high + tol)))
+
+    def wrong(self, analytic: np.ndarray) -> bool:
+        return not self.matches(analytic)
+
+    def loss_ignores(self) -> bool:
+        return bool(np.all(np.abs(self.values) <= SAFETY * self.errors))
+
+    def scale(self, analytic: np.ndarray) -> tuple[float, int]:
+        tol = self.tol(analytic)
+        significant = np.abs(self.values) > tol
+        n = self.values[significant]
+        a = (self.directions @ analytic.reshape(-1))[significant]
+        return (float(np.dot(a, n) / np.dot(n, n)) if n.size else 0.0), int(n.size)
+
+    def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
+        projected = self.directions @ analytic.reshape(-1)
+        return bool(np.all(np.abs(projected - k * self.values) <= abs(k) * self.tol(analytic)))

@@ -1,0 +1,97 @@
+"""The diagnosis vocabulary: each kind of mistake a gradient can show, and its explanation with the math."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Kind(str, Enum):
+    """What a parameter's gradient shows. Equal to its string value, and printed as it: ``Kind.OK == "ok"``."""
+
+    OK = "ok"
+    SIGN_FLIPPED = "sign-flipped"
+    SCALED = "scaled"
+    NOT_REDUCED = "not-reduced-over-batch"
+    TRANSPOSED = "transposed"
+    DISCONNECTED = "disconnected"
+    ZERO_GRADIENT = "zero-gradient"
+    SHAPE_MISMATCH = "shape-mismatch"
+    NONFINITE = "nonfinite"
+    WRONG_VALUES = "wrong-values"
+    MUTATES_PARAMS = "mutates-params"
+    NOISY_LOSS = "noisy-loss"
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+    __hash__ = str.__hash__
+
+    @property
+    def explanation(self) -> str:
+        """What the kind means, the usual cause in code, and the rule that fixes it."""
+        return EXPLANATIONS[self]
+
+
+EXPLANATIONS: dict[Kind, str] = {
+    Kind.OK: "The analytic gradient agrees with the numerical one in every entry, within the "
+    "error of the numerical derivative and the rounding of the analytic one.",
+    Kind.SIGN_FLIPPED: "analytic ≈ −numerical in every entry. The backward computes the negative "
+    "gradient, usually because the output error is written y − a instead of a − y "
+    "(the form that pairs with `W += lr·dW` updates). For L = ½Σ(a − y)², ∂L/∂a = a − y; "
+    "keep that sign in the gradient and subtract it in the update: W -= lr·dW.",
+    Kind.SCALED: "analytic ≈ k·numerical for one constant k ≠ ±1. A constant factor is missing or "
+    "extra. k = m (the batch size): the loss averages over the batch (1/m Σ) but the backward "
+    "sums, so divide by m; k = 1/m: the backward divides by m where the loss sums. "
+    "k = 2 or ½: the loss is ½Σ(a − y)² but its derivative was taken as 2(a − y), or the "
+    "other way round: d/da ½(a − y)² = a − y, d/da (a − y)² = 2(a − y). k = the number of "
+    "outputs: a mean over outputs in one pass and a sum in the other.",
+    Kind.NOT_REDUCED: "The analytic gradient has an extra batch axis, and its sum over that axis is "
+    "right: the bias gradient keeps one row per example. One bias is shared by every "
+    "example: z = x W + 1 bᵀ, so ∂z/∂b is a vector of ones and ∂L/∂b = (∂L/∂Z)ᵀ·1 = the sum "
+    "of the rows of dZ. Row layout: db = dZ.sum(axis=0, keepdims=True); column layout "
+    "(examples are columns): db = dZ.sum(axis=1, keepdims=True).",
+    Kind.TRANSPOSED: "analytic ≈ numericalᵀ: the gradient has the parameter's shape swapped (or the "
+    "right data in the swapped shape). For z = x W with x of shape (m, d) and W of shape "
+    "(d, n), dW = xᵀ dZ has W's shape (d, n); dZ ᵀ x has the transposed shape (n, d). "
+    "Write the product so that its shape is the parameter's, and never reshape where a "
+    "transpose belongs.",
+    Kind.DISCONNECTED: "The numerical gradient is zero everywhere: the loss does not depend on this "
+    "parameter at all, yet the analytic gradient is not zero. The forward pass skips the "
+    "layer (for example it feeds the input x into the next layer instead of this layer's "
+    "output), so the layer's output never reaches the loss. Fix the forward wiring: each "
+    "layer must consume the previous layer's output, and the backward must follow the "
+    "same path.",
+    Kind.ZERO_GRADIENT: "The analytic gradient is zero in every entry while the loss does change with "
+    "the parameter. The backward never writes this gradient (an initialised-to-zero buffer "
+    "left unfilled, a gradient computed but not returned, or a chain cut by a detached "
+    "or overwritten value).",
+    Kind.SHAPE_MISMATCH: "The analytic gradient's shape is not the parameter's, and no rule explains "
+    "it (neither a missing batch sum nor a transpose). The gradient of a parameter always "
+    "has the parameter's shape: ∂L/∂W[i, j] for every entry W[i, j]. A missing or extra "
+    "key in the returned gradients is reported the same way.",
+    Kind.NONFINITE: "The analytic gradient contains NaN or inf. Usually an overflow (exp of a large "
+    "value: use a stable sigmoid or log-sum-exp), a division by zero, or log(0) in a "
+    "cross-entropy without clipping. The numerical gradient at the same point is finite.",
+    Kind.WRONG_VALUES: "The analytic gradient disagrees with the numerical one, and no simple relation "
+    "(sign, scale, batch sum, transpose) explains it. Look where the mismatches lie: whole "
+    "rows or columns point at one unit or one input; single entries point at one "
+    "hand-written scalar formula (a copy-paste slip); everything wrong points at a step of "
+    "the chain rule shared by the whole parameter, such as the activation derivative or "
+    "the upstream error.",
+    Kind.MUTATES_PARAMS: "The loss or the gradient function changes the parameters it is given (an in-place update "
+    "such as W -= lr·dW inside the backward, or x += … on an input), or returns a view of them, or a buffer it "
+    "overwrites on its next call, as a gradient. A check perturbs one entry at a time and compares; code that moves "
+    "the point or reuses its output buffer makes every later number wrong, and in training it silently corrupts "
+    "the weights. gradcheck detects it by comparing the arrays before and after each call, reports it, and still "
+    "checks the gradient on a clean copy. Return new arrays, and update parameters only in the optimizer step.",
+    Kind.NOISY_LOSS: "The loss gives different values at the same point: it is not deterministic (dropout without a "
+    "fixed mask, a random mini-batch per call, an unseeded generator). A finite difference divides a change of "
+    "size h·g by h; noise of size s adds s/h to it, which for the tiny steps a check needs swamps the gradient. "
+    "gradcheck evaluates the point twice, and when the difference is large against the changes being measured it "
+    "refuses to give a verdict. Fix the randomness for the check: a fixed mask and batch, or a seeded generator "
+    "created inside the loss.",
+}
+KINDS: tuple[str, ...] = tuple(kind.value for kind in Kind)

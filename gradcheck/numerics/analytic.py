@@ -1,0 +1,73 @@
+"""The analytic side: the user's gradients, computed on copies, and how the user's code treated its inputs."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from ..errors import CheckError, user_code_raised
+from .objective import split
+from .params import Params
+
+
+def _call(fn: Callable, arg: Any, what: str) -> Any:
+    try:
+        return fn(arg)
+    except CheckError:
+        raise
+    except Exception as exc:
+        raise user_code_raised(what, exc, "(at the given parameters)") from exc
+
+
+def analytic_gradients(loss: Callable, grad: Callable | None, params: Params, dtype=None,
+                       mutations: dict[str, str] | None = None) -> tuple[list, dict]:
+    """The analytic gradients in parameter order (None where missing) and any extra ones by name.
+
+    They are computed on copies and copied out, so nothing the user's code
+    does later changes them. With ``mutations``, records by parameter name
+    how the code misbehaved: it wrote into the parameters it was given,
+    returned a view of them as a gradient, or returned a buffer that a later
+    call overwrites.
+    """
+    fn, what = (loss, "loss") if grad is None else (grad, "grad")
+
+    def call():
+        inputs = params.copies(dtype)
+        out = _call(fn, params.build(inputs), what)
+        found, extra = params.read_grads(split(out)[1] if grad is None else out, what)
+        return inputs, found, extra
+
+    inputs, found, extra = call()
+    if mutations is not None:
+        for name, before, after, g in zip(params.names, params.arrays, inputs, found):
+            if not np.array_equal(np.asarray(before, dtype=after.dtype), after, equal_nan=True):
+                mutations[name] = f"{what} writes into the parameter {name!r} it is given (an in-place update)"
+            elif g is not None and any(np.shares_memory(g, x) for x in inputs):
+                mutations[name] = f"{what} returns a view of its input as the gradient of {name!r}"
+        kept = [None if g is None else g.copy() for g in found]
+        call()  # a second call shows whether the first call's arrays are buffers that get overwritten
+        for name, g, copy in zip(params.names, found, kept):
+            if g is not None and name not in mutations and not np.array_equal(g, copy, equal_nan=True):
+                mutations[name] = (f"{what} returns a buffer as the gradient of {name!r} and overwrites it on the "
+                                   "next call; return a new array (or a copy)")
+    return [None if g is None else g.copy() for g in found], {k: v.copy() for k, v in extra.items()}
+
+
+class Float64Gradients:
+    """The analytic gradients at float64 copies of the parameters, computed once on first use, when grad accepts them.
+
+    A low-precision gradient that is wrong only by rounding agrees with these.
+    """
+
+    def __init__(self, loss: Callable, grad: Callable | None, params: Params) -> None:
+        self._compute = lambda: analytic_gradients(loss, grad, params, np.float64)[0]
+        self._gradients: list | None = None
+
+    def __getitem__(self, index: int) -> np.ndarray | None:
+        if self._gradients is None:
+            try:
+                self._gradients = self._compute()
+            except Exception:
+                self._gradients = []
+        return self._gradients[index] if index < len(self._gradients) else None

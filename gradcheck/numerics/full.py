@@ -1,0 +1,137 @@
+"""Full mode: every entry by finite differences, and a second look at the suspects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .compare import Comparison, compare, tolerance
+from .numdiff import central, richardson
+from .sampling import Point
+
+_AMBIGUOUS = 4.0  # a refined difference within this many tolerances is judged by its convergence order
+
+
+@dataclass(frozen=True, eq=False)
+class FullMeasurement:
+    """One parameter measured entry by entry (flat arrays), and, when comparable, its comparison with the analytic."""
+
+    numerical: np.ndarray
+    error: np.ndarray
+    tol: np.ndarray
+    comparison: Comparison | None  # None when the analytic gradient is missing, mis-shaped or not finite
+    detail: dict[str, Any] = field(default_factory=dict)  # what the second look found: kinks, order
+
+
+@dataclass(frozen=True, eq=False)
+class SecondLook:
+    """The suspects re-measured: the refined values, errors and tolerances, which entries are still wrong, and why."""
+
+    numerical: np.ndarray
+    error: np.ndarray
+    tol: np.ndarray
+    still_wrong: np.ndarray
+    detail: dict[str, Any]
+
+
+def _first_pass(point: Point, index: int, name: str, h: np.ndarray):
+    """Every entry's numerical derivative and error by the plan's method; the ±h samples when they were taken."""
+    method = point.method
+    if method == "complex-step":
+        hc = point.steps(index, "complex-step")
+        samples = point.sample(point.complex, index, name, hc, (1j,))
+        value = samples[0].imag / hc
+        return value, np.finfo(np.float64).eps * (np.abs(value) + 1e-300), None, None
+    if method == "richardson":
+        hr = point.steps(index, "richardson")
+        s = point.sample(point.real, index, name, hr, (1, -1, 0.5, -0.5))
+        value, error = richardson(central(s[0], s[1], hr), central(s[2], s[3], hr / 2))
+        return value, error + 2.0 * point.noise / hr, None, None
+    fplus, fminus = point.sample(point.real, index, name, h, (1, -1))
+    return central(fplus, fminus, h), point.noise / h, fplus, fminus
+
+
+def comparable(analytic: np.ndarray | None, shape: tuple[int, ...]) -> bool:
+    """Whether an analytic gradient can be compared entry by entry: present, of the shape, finite."""
+    return analytic is not None and analytic.shape == shape and bool(np.all(np.isfinite(analytic)))
+
+
+def measure_full(point: Point, index: int, name: str, analytic: np.ndarray | None) -> FullMeasurement:
+    """Parameter ``index`` measured in every entry; mismatches get a second look before they count."""
+    shape = point.real.buffers[index].shape
+    h = point.steps(index, "central")
+    value, error, fplus, fminus = _first_pass(point, index, name, h)
+    a_dtype = analytic.dtype if analytic is not None else np.dtype(np.float64)
+    tol = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)
+    if not comparable(analytic, shape):
+        return FullMeasurement(value, error, tol, None)
+    af = analytic.reshape(-1).astype(np.float64)
+    mismatched = np.abs(af - value) > tol
+    detail: dict[str, Any] = {}
+    if mismatched.any():
+        look = second_look(point, index, name, af, a_dtype, h, value, error, tol, mismatched, fplus, fminus)
+        value, error, tol, mismatched, detail = look.numerical, look.error, look.tol, look.still_wrong, look.detail
+    return FullMeasurement(value, error, tol, compare(af, value, tol, mismatched), detail)
+
+
+def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h: np.ndarray, value: np.ndarray,
+                error: np.ndarray, tol: np.ndarray, mismatched: np.ndarray, fplus, fminus) -> SecondLook:
+    """The suspect entries re-measured, and which of them are still wrong.
+
+    Suspects are re-measured at half the step (Richardson). An entry is
+    accepted when the refined value agrees; at a kink when the analytic
+    value lies between the one-sided slopes; when the difference is
+    within a few tolerances and its Taylor remainder converges at order
+    2; and, for low-precision gradients, when the float64 analytic
+    gradient agrees (the formula is right, the rest is rounding).
+    """
+    rtol, atol = point.options.rtol, point.options.atol
+    idx = np.flatnonzero(mismatched)
+    if fplus is None:
+        fplus, fminus = point.sample(point.real, index, name, h, (1, -1), idx)
+    else:
+        fplus, fminus = fplus[idx], fminus[idx]
+    # Re-measured along the real axis only: the complex step has no one-sided slopes.
+    refined = point.refine(index, name, h, idx, fplus, fminus, af[idx])
+    value, error, tol = value.copy(), error.copy(), tol.copy()
+    value[idx] = refined.value
+    error[idx] = np.maximum(error[idx], refined.error)
+    tol[idx] = tolerance(value, error, a_dtype, rtol, atol)[idx]
+    diff = np.abs(af[idx] - value[idx])
+    still = diff > tol[idx]
+    low, high = np.minimum(refined.left, refined.right), np.maximum(refined.left, refined.right)
+    at_kink = refined.kink & (af[idx] >= low - tol[idx]) & (af[idx] <= high + tol[idx])
+    converges = (diff <= _AMBIGUOUS * tol[idx]) & (refined.order >= 1.5)
+    still &= ~at_kink & ~converges
+    # At a kink the derivative is the interval between the one-sided slopes;
+    # the numerical value reported is its point nearest the analytic one.
+    value[idx[at_kink]] = np.clip(af[idx][at_kink], low[at_kink], high[at_kink])
+    detail: dict[str, Any] = {}
+    if refined.kink.any():
+        detail["kinks"] = int(refined.kink.sum())
+        detail["kink_indices"] = [int(i) for i in idx[refined.kink][:5]]
+    if still.any() and a_dtype != np.float64:
+        still &= ~_rounding_only(point, index, af, a_dtype, idx, value, error)
+    if (refined.kink & still).any():
+        detail["wrong_at_kinks"] = int((refined.kink & still).sum())
+    orders = refined.order[still]
+    orders = orders[np.isfinite(orders)]
+    if orders.size:
+        detail["order"] = float(np.median(orders))
+    still_wrong = np.zeros_like(mismatched)
+    still_wrong[idx[still]] = True
+    return SecondLook(value, error, tol, still_wrong, detail)
+
+
+def _rounding_only(point: Point, index: int, af: np.ndarray, a_dtype, idx: np.ndarray, value: np.ndarray,
+                   error: np.ndarray) -> np.ndarray:
+    """Which suspects of a low-precision gradient are right in float64 and off only by the dtype's rounding."""
+    a64 = point.float64[index]
+    if a64 is None or a64.size != af.size:
+        return np.zeros(idx.size, dtype=bool)
+    a64 = a64.reshape(-1).astype(np.float64)[idx]
+    tol64 = tolerance(value, error, np.float64, None, point.options.atol)[idx]
+    rounding = tolerance(a64, 0.0, a_dtype, point.options.rtol, point.options.atol)
+    return (np.abs(a64 - value[idx]) <= tol64) & (np.abs(af[idx] - a64) <= rounding)

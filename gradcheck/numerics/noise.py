@@ -1,0 +1,83 @@
+"""The loss's noise: whether it repeats at one point, and how much it jitters nearby (which sets the steps)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..errors import CheckError, loss_not_finite, user_code_raised
+from . import numdiff
+from .objective import Objective
+
+_NOISE_POINTS = 9  # samples for the noise estimate: f at x + j·s, j = -4 … 4
+_NOISE_SHIFT = 1e-6  # s, relative to each entry: above the resolution of a loss computed in float32 inside,
+# small enough that the smooth part of the loss vanishes from the high differences
+
+
+def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> tuple[float, float]:
+    """The loss's noise level near the point, and the median seconds one evaluation takes."""
+    eps = np.finfo(objective.dtype).eps
+    originals = [b.copy() for b in objective.buffers]
+    shift = max(_NOISE_SHIFT, 64 * eps)
+    shifts = [shift * np.maximum(1.0, np.abs(b)) * rng.choice((-1.0, 1.0), b.shape) for b in originals]
+    values, seconds = [], []
+    try:
+        for j in range(-(_NOISE_POINTS // 2), _NOISE_POINTS // 2 + 1):
+            if j == 0:
+                values.append(f0)
+                continue
+            for b, o, s in zip(objective.buffers, originals, shifts):
+                np.add(o, j * s, out=b, casting="unsafe")
+            start = time.perf_counter()
+            values.append(objective())
+            seconds.append(time.perf_counter() - start)
+    finally:
+        for b, o in zip(objective.buffers, originals):
+            b[...] = o
+    return max(numdiff.noise_level(values), eps * abs(f0)), float(np.median(seconds))
+
+
+def noise_and_notes(objective: Objective, f0: float, seed: int) -> tuple[float, float, list[str]]:
+    """The noise level, the seconds per evaluation, and what the user should know about either."""
+    notes = []
+    try:
+        noise, seconds = measure_noise(objective, f0, np.random.default_rng(seed))
+    except Exception:  # the loss fails a few ulps away: let the per-entry pass name the entry
+        noise, seconds = float(np.finfo(objective.dtype).eps * abs(f0)), 0.0
+        notes.append("the noise estimate failed (the loss raised near the point); rounding of the dtype assumed")
+    if f0 and noise / abs(f0) > 1e3 * np.finfo(objective.dtype).eps:
+        notes.append(f"the loss's own noise, {noise / abs(f0):.2g} of its value, is far above the rounding of "
+                     f"{objective.dtype}: it computes in lower precision inside (or is noisy); steps and tolerances "
+                     "follow that noise")
+    return noise, seconds, notes
+
+
+_AGAIN = "when called a second time at the given parameters"
+_SAME = "the loss must give the same value for the same point"
+
+
+def unrepeatable(objective: Objective, f0: float, analytic: list) -> str | None:
+    """None when the loss gives the same value twice at one point, or differs too little to matter; else why not."""
+    try:
+        again = objective()
+    except CheckError:
+        raise
+    except Exception as exc:
+        raise user_code_raised("loss", exc, f"{_AGAIN} (it succeeded the first time): {_SAME}") from exc
+    if not np.isfinite(again):
+        raise loss_not_finite(again, f"{_AGAIN} (it was {f0} the first time): {_SAME}")
+    if again == f0:
+        return None
+    step = float(np.finfo(objective.dtype).eps ** (1 / 3))
+    grads = np.concatenate([np.abs(np.asarray(g, dtype=np.float64)).ravel() for g in analytic if g is not None] or
+                           [np.zeros(1)])
+    finite = grads[np.isfinite(grads)]
+    typical = float(np.sqrt(np.mean(finite ** 2))) if finite.size else 0.0
+    change = typical * step
+    difference = abs(again - f0)
+    if difference / step <= 1e-3 * typical:
+        return None
+    return (f"the loss is {f0!r} and then {again!r} at the same point, a difference of {difference:.3g}, while a "
+            f"central difference measures changes of about {change:.3g}: the check cannot tell a gradient from the "
+            "noise; make the loss deterministic (a fixed dropout mask and batch, a seeded generator)")

@@ -1,0 +1,65 @@
+"""Parallel workers for full mode: forked processes that share the objectives, one BLAS thread each."""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from . import numdiff
+from .objective import Objective
+
+MIN_ENTRIES = 512  # fewer entries than this are measured in one process: forking costs more than it saves
+
+# What the pool's initializer hands each worker process: its objectives, and its BLAS thread limit kept alive.
+_inherited: dict = {}
+
+
+def _start_worker(objectives: Sequence[Objective | None]) -> None:
+    """Pool initializer: the objectives this worker evaluates, and one BLAS thread, so N workers use N cores."""
+    _inherited["objectives"] = objectives
+    _inherited["limits"] = threadpool_limits(1)
+
+
+def _sample_chunk(task) -> np.ndarray:
+    which, index, start, stop, steps, offsets = task
+    objective = _inherited["objectives"][which]
+    flat = objective.flat[index]
+    aligned = np.zeros(flat.size)
+    aligned[start:stop] = steps
+    return numdiff.sample_axes(objective, flat, aligned, offsets, range(start, stop))
+
+
+class WorkerPool:
+    """Forked workers that sample one parameter's entries in chunks, in order."""
+
+    def __init__(self, pool, objectives: Sequence[Objective | None], workers: int) -> None:
+        self._pool, self._objectives, self.workers = pool, tuple(objectives), workers
+
+    def sample_axes(self, objective: Objective, index: int, steps: np.ndarray, offsets,
+                    progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """The same samples as :func:`numdiff.sample_axes` over every entry of parameter ``index``."""
+        which = next(i for i, o in enumerate(self._objectives) if o is objective)
+        size = objective.flat[index].size
+        chunk = max(256, -(-size // (4 * self.workers)))
+        tasks = [(which, index, start, min(start + chunk, size), steps[start:start + chunk], offsets)
+                 for start in range(0, size, chunk)]
+        parts = []
+        for task, part in zip(tasks, self._pool.imap(_sample_chunk, tasks)):
+            parts.append(part)
+            if progress is not None:
+                progress(task[3] - task[2])
+        return np.concatenate(parts, axis=1)
+
+
+@contextlib.contextmanager
+def worker_pool(objectives: Sequence[Objective | None], workers: int, total: int) -> Iterator[WorkerPool | None]:
+    """A pool of forked workers sharing ``objectives``, or None when one process will do (or fork is missing)."""
+    if workers <= 1 or total < MIN_ENTRIES or "fork" not in mp.get_all_start_methods():
+        yield None
+        return
+    with mp.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(tuple(objectives),)) as pool:
+        yield WorkerPool(pool, objectives, workers)

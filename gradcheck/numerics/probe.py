@@ -1,0 +1,209 @@
+"""Probe mode: slopes along random directions per tensor, and group testing to find the wrong entries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple, Sequence
+
+import numpy as np
+
+from . import numdiff
+from ..errors import loss_not_finite, user_code_raised
+from .compare import tolerance
+from .full import comparable
+from .sampling import Point
+
+LOCATE_EVALUATIONS = 300  # loss evaluations group testing may spend on one tensor
+MAX_LOCATED = 16  # wrong entries group testing follows before it calls the error spread
+MISS_PER_PROBE = 0.08  # P(|N(0, s²)| < s/10): one probe missing an error ten times its tolerance
+GUARANTEE = ("probe mode: each tensor was checked along {probes} random Gaussian directions w; an error e in a "
+             "gradient changes each slope by N(0, ‖w⊙e‖²), so an error whose size ‖max(1,|x|)⊙e‖ is ten times "
+             "the slope tolerance (detail 'catches_error_norm') is caught with probability ≥ 1 − {miss:.1e}; smaller "
+             "errors may pass, and the indices of wrong entries come from group testing; mode='full' checks every entry")
+
+
+class Directional:
+    """Slopes of the loss along whole-tensor directions: central differences, refined by Richardson.
+
+    ``f`` reads the flat buffer ``x`` in place (an objective's buffer): a slope
+    moves the whole of ``x`` along the direction and puts it back exactly.
+    """
+
+    def __init__(self, f: Callable[[], float], x: np.ndarray, f0: float, noise: float, dtype,
+                 relative_noise: float = 0.0) -> None:
+        self.f, self.x, self.f0, self.noise = f, x, f0, noise
+        self.t = float(numdiff.step_size(np.zeros(1), dtype, "central", relative_noise)[0])
+        self.scale = np.maximum(1.0, np.abs(x))
+        self.evaluations = 0
+
+    def _pair(self, w: np.ndarray, t: float) -> tuple[float, float]:
+        original = self.x.copy()
+        try:
+            self.x[:] = original + t * w
+            plus = self.f()
+            self.x[:] = original - t * w
+            minus = self.f()
+        finally:
+            self.x[:] = original
+        self.evaluations += 2
+        return plus, minus
+
+    def slope(self, w: np.ndarray) -> Slope:
+        """The central difference along ``w`` and its rounding error."""
+        plus, minus = self._pair(w, self.t)
+        value = (plus - minus) / (2 * self.t)
+        return Slope(value, self.noise / self.t, value, value, plus, minus)
+
+    def refine(self, w: np.ndarray, first: Slope) -> Slope:
+        """A second look at half the step: the Richardson value, its error, and the one-sided slopes at a kink."""
+        plus, minus = self._pair(w, self.t / 2)
+        value, truncation = numdiff.richardson(np.float64(first.value), np.float64((plus - minus) / self.t))
+        left, right, kink = numdiff.one_sided(self.f0, first.plus, first.minus, plus, minus, self.t, self.noise)
+        low, high = (min(left, right), max(left, right)) if kink else (value, value)
+        return Slope(float(value), float(truncation) + 2 * self.noise / self.t, float(low), float(high), plus, minus)
+
+    def direction(self, rng: np.random.Generator, subset: np.ndarray | None = None) -> np.ndarray:
+        """A Gaussian direction scaled like the entries (max(1, |x|)), on ``subset`` only when given."""
+        w = np.zeros_like(self.scale)
+        if subset is None:
+            w[:] = rng.standard_normal(w.size) * self.scale
+        else:
+            w[subset] = rng.standard_normal(len(subset)) * self.scale[subset]
+        return w
+
+
+class Slope(NamedTuple):
+    """A measured slope: its value and error, and the interval [low, high] of valid slopes (wider at a kink)."""
+
+    value: float
+    error: float
+    low: float
+    high: float
+    plus: float
+    minus: float
+
+    def admits(self, slope: float, tol: float) -> bool:
+        return self.low - tol <= slope <= self.high + tol
+
+
+def measure(directional: Directional, analytic: np.ndarray | None, rng: np.random.Generator, count: int,
+            dtype, rtol, atol) -> tuple[np.ndarray, list[Slope]]:
+    """K directions and the loss's slope along each; a slope that disagrees with the analytic one gets a second look."""
+    directions = np.stack([directional.direction(rng) for _ in range(count)])
+    slopes = [directional.slope(w) for w in directions]
+    for j, w in enumerate(directions):
+        if analytic is None or _disagrees(analytic @ w, np.abs(analytic) @ np.abs(w), slopes[j], dtype, rtol, atol):
+            slopes[j] = directional.refine(w, slopes[j])
+    return directions, slopes
+
+
+def _disagrees(a: float, scale: float, slope: Slope, dtype, rtol, atol) -> bool:
+    return not slope.admits(a, float(tolerance(slope.value, slope.error, dtype, rtol, atol, scale=scale)))
+
+
+@dataclass(frozen=True)
+class Localized:
+    """What group testing found: the wrong entries (flat indices), the evaluations spent, and why it stopped early."""
+
+    found: tuple[int, ...]
+    evaluations: int
+    stopped: str | None = None  # None when every disagreeing group was followed down to single entries
+
+
+def localize(directional: Directional, analytic: np.ndarray, rng: np.random.Generator, dtype, rtol, atol,
+             budget: int = LOCATE_EVALUATIONS) -> Localized:
+    """Adaptive group testing: halve the groups whose slope disagrees until single entries remain.
+
+    k wrong entries among P take about 2·k·log2(P) probes. Stops, and says
+    why, when the budget of loss evaluations runs out or more than
+    MAX_LOCATED groups disagree at once (the error is spread, not local).
+    """
+    start = directional.evaluations
+    groups = [np.arange(analytic.size)]
+    found: list[int] = []
+    stopped = None
+    while groups:
+        if directional.evaluations - start >= budget:
+            stopped = f"the budget of {budget} loss evaluations ran out"
+            break
+        if len(groups) + len(found) > MAX_LOCATED:
+            stopped = f"more than {MAX_LOCATED} groups disagree at once: the error is spread, not local"
+            break
+        next_groups = []
+        for group in groups:
+            if group.size == 1:
+                found.append(int(group[0]))
+                continue
+            for half in np.array_split(group, 2):
+                w = directional.direction(rng, half)
+                a, scale = float(analytic[half] @ w[half]), float(np.abs(analytic[half]) @ np.abs(w[half]))
+                slope = directional.slope(w)
+                if _disagrees(a, scale, slope, dtype, rtol, atol):
+                    if _disagrees(a, scale, directional.refine(w, slope), dtype, rtol, atol):
+                        next_groups.append(half)
+        groups = next_groups
+    return Localized(tuple(found), directional.evaluations - start, stopped)
+
+
+def guarantee(slopes: Sequence[Slope], dtype, rtol, atol) -> dict[str, Any]:
+    """The error size these probes catch, and with what probability."""
+    values = np.array([s.value for s in slopes])
+    errors = np.array([s.error for s in slopes])
+    tol = float(np.median(tolerance(values, errors, dtype, rtol, atol, scale=0.0))) if values.size else 0.0
+    return {"probes": int(values.size), "catches_error_norm": 10 * tol,
+            "miss_probability": MISS_PER_PROBE ** int(values.size)}
+
+
+@dataclass(frozen=True, eq=False)
+class ProbeMeasurement:
+    """One parameter probed: the directions, the slopes along them, and the prober that group testing continues."""
+
+    directions: np.ndarray  # one direction per row
+    slopes: tuple[Slope, ...]
+    analytic_dtype: np.dtype
+    analytic_flat: np.ndarray | None  # float64, when the analytic gradient is comparable
+    prober: Prober
+
+    def localize(self) -> Localized:
+        """Group testing on the analytic gradient, continuing the directions' random stream."""
+        p = self.prober
+        return localize(p.directional, self.analytic_flat, p.rng, self.analytic_dtype, p.rtol, p.atol)
+
+
+@dataclass(frozen=True, eq=False)
+class Prober:
+    """The slopes of one tensor and the random stream its directions come from."""
+
+    directional: Directional
+    rng: np.random.Generator
+    rtol: float | None
+    atol: float
+
+
+def measure_probe(point: Point, index: int, name: str, analytic: np.ndarray | None) -> ProbeMeasurement:
+    """Parameter ``index`` probed along ``point.options.probes`` random directions."""
+    flat = point.real.flat[index]
+    shape = point.real.buffers[index].shape
+    options = point.options
+    rng = np.random.default_rng([options.seed, index])
+    directional = Directional(point.real, flat, point.f0, point.noise, point.real.dtype, point.relative_noise)
+    a_dtype = analytic.dtype if analytic is not None and analytic.dtype.kind == "f" else np.dtype(np.float64)
+    af = analytic.reshape(-1).astype(np.float64) if comparable(analytic, shape) else None
+    try:
+        directions, slopes = measure(directional, af, rng, options.probes, a_dtype, options.rtol, options.atol)
+    except Exception as exc:
+        raise user_code_raised("loss", exc, f"when {name!r} was moved along a probe direction; the loss must be "
+                               "defined near the given point") from exc
+    if not np.all(np.isfinite([v for slope in slopes for v in slope])):
+        raise loss_not_finite("not finite", f"when {name!r} is moved along a probe direction; the loss must be "
+                              "finite near the given point", found="nan or inf")
+    return ProbeMeasurement(directions, tuple(slopes), a_dtype, af,
+                            Prober(directional, rng, options.rtol, options.atol))
+
+
+def entry_values(point: Point, index: int, name: str, analytic_flat: np.ndarray,
+                 flat_indices: np.ndarray) -> np.ndarray:
+    """The numerical values of chosen entries, refined by Richardson (a few evaluations each)."""
+    h = point.steps(index, "central")
+    fplus, fminus = point.sample(point.real, index, name, h, (1, -1), flat_indices)
+    return point.refine(index, name, h, flat_indices, fplus, fminus, analytic_flat[flat_indices]).value
