@@ -4,11 +4,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from .cases import Problem, case
 from .checker import assert_gradients, check
-from .errors import CheckError, GradientError
+from .errors import CheckError
 from .kinds import Kind
 from .layers import check_layer, check_network
 from .numerics.numdiff import step_size
-from .report import ParamResult, Report
+from .report import GradientError, ParamResult, Report
 
 try:
     __version__ = version("gradcheck")

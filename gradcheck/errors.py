@@ -1,11 +1,8 @@
-"""Errors: what gradcheck raises when it cannot check, and when a check fails."""
+"""Errors: what gradcheck raises when it cannot check, and the messages about the user's code it builds once."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .report import Report
+from typing import Any
 
 
 class CheckError(Exception):
@@ -22,14 +19,6 @@ class CheckError(Exception):
 
     def __reduce__(self):
         return _check_error, (str(self), self.expected, self.found)
-
-
-class GradientError(AssertionError):
-    """An analytic gradient disagrees with the numerical one; ``report`` says how."""
-
-    def __init__(self, report: Report, message: str | None = None) -> None:
-        super().__init__(str(report) if message is None else message)
-        self.report = report
 
 
 class EvaluationFailed(Exception):

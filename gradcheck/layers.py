@@ -138,7 +138,8 @@ def _fingerprint(report: Report, adapter: _Adapter, point: dict, upstream: np.nd
     if found is None or found.formula == "correct":
         return report
     hint = (f"{found.activation} backward applies {found.formula}: {found.text}; the rule is {found.rule}"
-            if found.formula != "unknown" else f"{found.activation} backward applies {found.text}; the rule is {found.rule}")
+            if found.formula != "unknown" else
+            f"{found.activation} backward applies {found.text}; the rule is {found.rule}")
     detail = {**result.detail, "activation": found.activation, "fingerprint": found.formula}
     results = tuple(replace(r, hint=hint, detail=detail) if r is result else r for r in report.results)
     return replace(report, results=results)

@@ -11,8 +11,9 @@ import pytest
 from . import cases as cases_mod
 from .cases import format_case
 from .checker import assert_gradients, check
-from .errors import CheckError, GradientError
+from .errors import CheckError
 from .options import CONFIG, parse, settable
+from .report import GradientError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,4 +1,4 @@
-"""The report model: frozen per-parameter results and the report that every renderer reads."""
+"""The report model: frozen per-parameter results, the report that every renderer reads, and its assertion."""
 
 from __future__ import annotations
 
@@ -170,3 +170,11 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (np.floating, float)):
         return finite(float(value))
     return value
+
+
+class GradientError(AssertionError):
+    """An analytic gradient disagrees with the numerical one; ``report`` says how, and the message is its text."""
+
+    def __init__(self, report: Report, message: str | None = None) -> None:
+        super().__init__(str(report) if message is None else message)
+        self.report = report

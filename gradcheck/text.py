@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import Any, Mapping, Optional, Protocol, Sequence, Tuple
 
 import numpy as np
 
 from .indexing import entry_label, index_label
 
-if TYPE_CHECKING:
-    from .report import ParamResult, Report
+
+# What this module reads of report.ParamResult and report.Report. report.py imports this module
+# (str(report) is its text), so the renderer names the attributes it reads instead of importing the types.
+class ParamResult(Protocol):
+    name: str
+    ok: bool
+    kind: str
+    shape: Optional[Tuple[int, ...]]
+    grad_shape: Optional[Tuple[int, ...]]
+    size: int
+    mismatched: int
+    max_abs_error: float
+    max_rel_error: float
+    hint: str
+    detail: Mapping[str, Any]
+    analytic: Optional[np.ndarray]
+    numerical: Optional[np.ndarray]
+    rel_error: Optional[np.ndarray]
+
+
+class Report(Protocol):
+    results: Sequence[ParamResult]
+    method: str
+    evaluations: int
+    mode: str
+    diagnosis: Optional[str]
+    notes: Sequence[str]
+    mode_reason: str
+
+    @property
+    def ok(self) -> bool: ...
+
+    @property
+    def failed(self) -> Sequence[ParamResult]: ...
 
 _FIRST = 5  # mismatched entries listed per parameter
 _VERBOSE_SIZE = 64  # -v lists every entry of parameters up to this size

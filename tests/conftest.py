@@ -1,10 +1,10 @@
 """Shared test problems: small losses with known gradients."""
 
-pytest_plugins = ["pytester"]
-
 import numpy as np
 import pytest
 from hypothesis import settings
+
+pytest_plugins = ["pytester"]
 
 # Seeded everywhere: hypothesis derives its examples from each test's name, so a run is repeatable.
 settings.register_profile("seeded", derandomize=True, database=None)

@@ -290,3 +290,12 @@ class TestReport:
             return report.evaluations
 
         assert evaluations(7) - evaluations(3) == 2 * 4
+
+
+def test_the_examples_in_checks_docstring_print_what_they_say():
+    import doctest
+
+    import gradcheck.checker
+
+    failed, tried = doctest.testmod(gradcheck.checker)
+    assert tried and not failed

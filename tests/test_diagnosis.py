@@ -109,10 +109,11 @@ class TestScaleCause:
     @pytest.mark.parametrize("k, m, text", [
         (8.0, 8, "k = m = 8, the batch size: the loss averages over the batch but the backward only sums; divide by m"),
         (0.125, 8, "k = 1/m with m = 8: the backward divides by m where the loss sums (or divides twice)"),
-        (2.0, None, "k = 2: the loss carries ½ (L = ½Σ(a − y)²) but the backward uses 2(a − y); use a − y"),
+        (2.0, None, "k = 2: the loss carries ½ (L = ½Σ(a − y)²) but the backward uses 2(a − y); "
+                    "use a − y"),
         (0.5, None, "k = ½: the loss has no ½ (L = Σ(a − y)²) but the backward uses a − y; use 2(a − y)"),
-        (3.0, None, "k = 3 is a whole number: a sum where the loss takes a mean, over a batch or the outputs of size 3; "
-                    "divide by it"),
+        (3.0, None, "k = 3 is a whole number: a sum where the loss takes a mean, over a batch or the outputs of "
+                    "size 3; divide by it"),
         (0.25, None, "k = 1/4: a mean where the loss takes a sum, over a batch or the outputs of size 4"),
         (1.7, None, "k = 1.7 matches no common factor"),
     ])

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from gradcheck.output import atomic
 from gradcheck.cli import main
+from gradcheck.output import atomic
 from tests.conftest import CASE_FILE
 
 FILE = CASE_FILE + """
@@ -38,7 +38,8 @@ def test_junit_has_the_counts_and_elements_consumers_read(folder, tmp_path):
     assert run(folder, "--junit", out).exit_code == 1
     root = ET.parse(out).getroot()
     suite = root.find("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("4", "1", "1", "0")
+    counts = (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped"))
+    assert counts == ("4", "1", "1", "0")
     cases = {c.get("name"): c for c in suite.findall("testcase")}
     assert list(cases) == ["right", "flipped", "wrongly_expected_to_pass", "cannot_run"]
     assert all(c.get("classname") and c.get("time") for c in cases.values())

@@ -22,7 +22,8 @@ REGENERATE = bool(os.environ.get("GRADCHECK_REGENERATE"))
 
 # What a clock measured, not what the code computed.
 _TIMINGS = [
-    (re.compile(r"estimated at \S+ s \((\d+) loss evaluations of \S+ ms\)"), r"estimated at <s> s (\1 loss evaluations of <ms> ms)"),
+    (re.compile(r"estimated at \S+ s \((\d+) loss evaluations of \S+ ms\)"),
+     r"estimated at <s> s (\1 loss evaluations of <ms> ms)"),
     (re.compile(r'"seconds": [0-9.e+-]+'), '"seconds": <s>'),
     (re.compile(r'time="[0-9.]+"'), 'time="<s>"'),
 ]

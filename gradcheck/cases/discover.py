@@ -30,7 +30,7 @@ def _error(name: str, file: str, message: str, tb: str | None = None) -> CaseRes
 
 
 def load(path: Path) -> tuple[list[Case], CaseResult | None]:
-    """The cases defined in the file ``path`` (imported in this process), or the error result saying why there are none."""
+    """The cases defined in the file ``path`` (imported in this process), or the error result saying why none are."""
     module_name = f"gradcheck_case_{abs(hash(str(path.resolve())))}"
     file = str(path)
     if not path.exists():

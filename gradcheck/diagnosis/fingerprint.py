@@ -8,6 +8,8 @@ import numpy as np
 
 # Elementwise activations, recognised by their values, with the derivative
 # each backward should apply and the wrong ones people write instead.
+_NO_DERIVATIVE = ("no derivative at all: the upstream gradient passed through unchanged",
+                  lambda z, y, d: np.ones_like(z))
 _ACTIVATIONS = {
     "sigmoid": (lambda z: 1.0 / (1.0 + np.exp(-z)), "σ'(z) = σ(z)(1 − σ(z))", lambda z, y, d: y * (1 - y), {
         "z(1−z)": ("the derivative formula evaluated on the pre-activation z instead of the activation σ(z)",
@@ -15,21 +17,22 @@ _ACTIVATIONS = {
         "σ": ("the activation σ(z) itself in place of its derivative", lambda z, y, d: y),
         "d(1−d)": ("the derivative formula applied to the upstream gradient d instead of the activation",
                    lambda z, y, d: 1 - d),
-        "none": ("no derivative at all: the upstream gradient passed through unchanged", lambda z, y, d: np.ones_like(z)),
+        "none": _NO_DERIVATIVE,
     }),
     "tanh": (np.tanh, "tanh'(z) = 1 − tanh²(z)", lambda z, y, d: 1 - y ** 2, {
-        "1−z²": ("the derivative formula evaluated on the pre-activation z instead of tanh(z)", lambda z, y, d: 1 - z ** 2),
+        "1−z²": ("the derivative formula evaluated on the pre-activation z instead of tanh(z)",
+                 lambda z, y, d: 1 - z ** 2),
         "1−tanh": ("tanh′ written 1 − tanh instead of 1 − tanh²", lambda z, y, d: 1 - y),
         "tanh": ("the activation tanh(z) itself in place of its derivative", lambda z, y, d: y),
         "1−d²": ("the derivative formula applied to the upstream gradient d", lambda z, y, d: 1 - d ** 2),
-        "none": ("no derivative at all: the upstream gradient passed through unchanged", lambda z, y, d: np.ones_like(z)),
+        "none": _NO_DERIVATIVE,
     }),
     "relu": (lambda z: np.maximum(z, 0), "ReLU'(z) = [z > 0]", lambda z, y, d: (z > 0).astype(float), {
         "z<0": ("ReLU′ written [z < 0], the mask reversed", lambda z, y, d: (z < 0).astype(float)),
         "relu": ("the activation max(z, 0) itself in place of its derivative", lambda z, y, d: y),
         "d>0": ("the mask taken from the upstream gradient [d > 0] instead of the pre-activation",
                 lambda z, y, d: (d > 0).astype(float)),
-        "none": ("no derivative at all: the upstream gradient passed through unchanged", lambda z, y, d: np.ones_like(z)),
+        "none": _NO_DERIVATIVE,
     }),
 }
 

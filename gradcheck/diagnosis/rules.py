@@ -143,19 +143,20 @@ def _diagnose_shape(a: np.ndarray, evidence: Evidence, name: str) -> Diagnosis:
             if axis is None:
                 rule = "sum it over the examples: db = dz.sum()"
             elif axis == a.ndim - 1 and axis > 0:
-                rule = f"sum it over axis {axis}, the examples in column layout: db = dZ.sum(axis={axis}, keepdims=True)"
+                rule = (f"sum it over axis {axis}, the examples in column layout: "
+                        f"db = dZ.sum(axis={axis}, keepdims=True)")
             else:
                 rule = f"sum it over axis {axis}, the batch: db = dZ.sum(axis={axis}, keepdims=True)"
-            return Diagnosis(Kind.NOT_REDUCED, f"{name}'s gradient has shape {a.shape}, one entry per example (m = {m}), "
-                             f"and its sum is right: {rule}", {**found, "axis": axis, "m": m})
+            return Diagnosis(Kind.NOT_REDUCED, f"{name}'s gradient has shape {a.shape}, one entry per example "
+                             f"(m = {m}), and its sum is right: {rule}", {**found, "axis": axis, "m": m})
     if a.size == size:
         if a.ndim == 2 and a.shape == shape[::-1] and evidence.matches(a.T):
-            return Diagnosis(Kind.TRANSPOSED, f"{name}'s gradient has shape {a.shape}, the transpose of {shape}, and its "
-                             "transpose is right: swap the product's operands (dW = xᵀ dZ, not dZᵀ x)", found)
+            return Diagnosis(Kind.TRANSPOSED, f"{name}'s gradient has shape {a.shape}, the transpose of {shape}, and "
+                             "its transpose is right: swap the product's operands (dW = xᵀ dZ, not dZᵀ x)", found)
         if evidence.matches(a.reshape(shape)):
             if a.shape == shape[::-1]:
-                return Diagnosis(Kind.TRANSPOSED, f"{name}'s gradient holds the right data in the swapped shape {a.shape}: "
-                                 f"lay it out as {shape} (a reshape where the layout differs)", found)
-            return Diagnosis(Kind.SHAPE_MISMATCH, f"{name}'s gradient has shape {a.shape}, expected {shape}; its values are "
-                             f"right: reshape it to {shape}", found)
+                return Diagnosis(Kind.TRANSPOSED, f"{name}'s gradient holds the right data in the swapped shape "
+                                 f"{a.shape}: lay it out as {shape} (a reshape where the layout differs)", found)
+            return Diagnosis(Kind.SHAPE_MISMATCH, f"{name}'s gradient has shape {a.shape}, expected {shape}; its "
+                             f"values are right: reshape it to {shape}", found)
     return Diagnosis(Kind.SHAPE_MISMATCH, f"{name}'s gradient has shape {a.shape}, expected {shape}", found)

@@ -79,3 +79,8 @@ def fits(candidate, numerical, tol) -> bool:
     """Whether ``candidate`` equals ``numerical`` in every entry within ``tol``."""
     candidate = np.asarray(candidate, dtype=np.float64)
     return candidate.shape == np.shape(numerical) and bool(np.all(np.abs(candidate - numerical) <= tol))
+
+
+def comparable(analytic: np.ndarray | None, shape: tuple[int, ...]) -> bool:
+    """Whether an analytic gradient can be compared entry by entry: present, of the shape, finite."""
+    return analytic is not None and analytic.shape == shape and bool(np.all(np.isfinite(analytic)))

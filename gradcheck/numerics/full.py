@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import Comparison, compare, tolerance
+from .compare import Comparison, comparable, compare, tolerance
 from .numdiff import central, richardson
 from .sampling import Point
 
@@ -51,11 +51,6 @@ def _first_pass(point: Point, index: int, name: str, h: np.ndarray):
         return value, error + 2.0 * point.noise / hr, None, None
     fplus, fminus = point.sample(point.real, index, name, h, (1, -1))
     return central(fplus, fminus, h), point.noise / h, fplus, fminus
-
-
-def comparable(analytic: np.ndarray | None, shape: tuple[int, ...]) -> bool:
-    """Whether an analytic gradient can be compared entry by entry: present, of the shape, finite."""
-    return analytic is not None and analytic.shape == shape and bool(np.all(np.isfinite(analytic)))
 
 
 def measure_full(point: Point, index: int, name: str, analytic: np.ndarray | None) -> FullMeasurement:

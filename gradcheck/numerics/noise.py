@@ -18,23 +18,23 @@ _NOISE_SHIFT = 1e-6  # s, relative to each entry: above the resolution of a loss
 def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> tuple[float, float]:
     """The loss's noise level near the point, and the median seconds one evaluation takes."""
     eps = np.finfo(objective.dtype).eps
-    originals = [b.copy() for b in objective.buffers]
+    start = [buffer.copy() for buffer in objective.buffers]
     shift = max(_NOISE_SHIFT, 64 * eps)
-    shifts = [shift * np.maximum(1.0, np.abs(b)) * rng.choice((-1.0, 1.0), b.shape) for b in originals]
+    shifts = [shift * np.maximum(1.0, np.abs(x)) * rng.choice((-1.0, 1.0), x.shape) for x in start]
     values, seconds = [], []
     try:
         for j in range(-(_NOISE_POINTS // 2), _NOISE_POINTS // 2 + 1):
             if j == 0:
                 values.append(f0)
                 continue
-            for b, o, s in zip(objective.buffers, originals, shifts):
-                np.add(o, j * s, out=b, casting="unsafe")
-            start = time.perf_counter()
+            for buffer, x, s in zip(objective.buffers, start, shifts):
+                np.add(x, j * s, out=buffer, casting="unsafe")
+            began = time.perf_counter()
             values.append(objective())
-            seconds.append(time.perf_counter() - start)
+            seconds.append(time.perf_counter() - began)
     finally:
-        for b, o in zip(objective.buffers, originals):
-            b[...] = o
+        for buffer, x in zip(objective.buffers, start):
+            buffer[...] = x
     return max(numdiff.noise_level(values), eps * abs(f0)), float(np.median(seconds))
 
 

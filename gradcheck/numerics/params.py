@@ -25,7 +25,8 @@ def _float_array(value: Any, name: str) -> np.ndarray:
         else:
             advice = "pass a float16, float32 or float64 array"
         raise CheckError(f"parameter {name!r} has dtype {array.dtype}; gradients are checked for float16, float32 "
-                         f"and float64 arrays: {advice}", expected="float16, float32 or float64", found=str(array.dtype))
+                         f"and float64 arrays: {advice}", expected="float16, float32 or float64",
+                         found=str(array.dtype))
     return array
 
 
@@ -60,30 +61,30 @@ class Params:
         """Fresh, writable, C-contiguous copies, in ``dtype`` when given."""
         return [np.array(a, dtype=dtype or a.dtype, copy=True, order="C") for a in self.arrays]
 
-    def read_grads(self, grads: Any, source: str = "grad") -> tuple[list[np.ndarray | None], dict[str, np.ndarray]]:
+    def read_grads(self, grads: Any, what: str = "grad") -> tuple[list[np.ndarray | None], dict[str, np.ndarray]]:
         """The returned gradients in parameter order (None where missing), and any extra ones by name."""
         if self.form == "dict":
             if not isinstance(grads, Mapping):
-                raise CheckError(f"{source} returned {_describe(grads)}; expected a dict with the keys "
+                raise CheckError(f"{what} returned {_describe(grads)}; expected a dict with the keys "
                                  f"{list(self.keys)}, one gradient array per parameter",
                                  expected="dict", found=type(grads).__name__)
             found = [grads.get(k) if k in grads else None for k in self.keys]
             extra = {str(k): v for k, v in grads.items() if k not in self.keys}
         elif self.form == "array":
             if isinstance(grads, (Mapping, list, tuple)) or grads is None:
-                raise CheckError(f"{source} returned {_describe(grads)}; expected one array of shape "
+                raise CheckError(f"{what} returned {_describe(grads)}; expected one array of shape "
                                  f"{self.arrays[0].shape}, like the parameter", expected="array",
                                  found=type(grads).__name__)
             found, extra = [grads], {}
         else:
             if not isinstance(grads, (list, tuple)):
-                raise CheckError(f"{source} returned {_describe(grads)}; expected a {self.form} of "
+                raise CheckError(f"{what} returned {_describe(grads)}; expected a {self.form} of "
                                  f"{len(self.names)} arrays, one per parameter", expected=self.form,
                                  found=type(grads).__name__)
             found = [grads[i] if i < len(grads) else None for i in range(len(self.names))]
             extra = {str(i): g for i, g in enumerate(grads) if i >= len(self.names)}
-        arrays = [None if g is None else _gradient_array(g, n, source) for g, n in zip(found, self.names)]
-        return arrays, {n: _gradient_array(g, n, source) for n, g in extra.items()}
+        arrays = [None if g is None else _gradient_array(g, n, what) for g, n in zip(found, self.names)]
+        return arrays, {n: _gradient_array(g, n, what) for n, g in extra.items()}
 
 
 def _describe(value: Any) -> str:
@@ -92,14 +93,14 @@ def _describe(value: Any) -> str:
     return "None" if value is None else f"a {type(value).__name__}"
 
 
-def _gradient_array(value: Any, name: str, source: str) -> np.ndarray:
+def _gradient_array(value: Any, name: str, what: str) -> np.ndarray:
     try:
         array = np.asarray(value)
     except Exception as exc:
-        raise CheckError(f"{source} returned {_describe(value)} for {name!r}, which is not an array: {exc}",
+        raise CheckError(f"{what} returned {_describe(value)} for {name!r}, which is not an array: {exc}",
                          expected="a float array", found=type(value).__name__) from exc
     if array.dtype.kind != "f":
-        raise CheckError(f"{source} returned a gradient of dtype {array.dtype} for {name!r}; expected a float "
+        raise CheckError(f"{what} returned a gradient of dtype {array.dtype} for {name!r}; expected a float "
                          "array (an integer buffer such as np.zeros_like of an int array truncates every value)",
                          expected="float", found=str(array.dtype))
     return array
@@ -121,7 +122,8 @@ def as_params(params: Any) -> Params:
         keys, names, arrays, form = ("param",), ("param",), (_float_array(params, "param"),), "array"
     else:
         raise CheckError(f"params is {_describe(params)}; expected a dict of name -> float array, one float "
-                         "array, or a list of float arrays", expected="dict, array or list", found=type(params).__name__)
+                         "array, or a list of float arrays", expected="dict, array or list",
+                         found=type(params).__name__)
     if not arrays:
         raise CheckError("params is empty: there is nothing to check; pass at least one parameter array",
                          expected="at least one parameter", found="none")

@@ -23,7 +23,7 @@ class Plan:
     tries_complex_step: bool = False  # the method is settled once the loss is known to be complex-analytic (or not)
 
     def settled(self, complex_analytic: bool) -> Plan:
-        """The plan once it is known whether the loss is complex-analytic (only asked when it tries the complex step)."""
+        """The plan once it is known whether the loss is complex-analytic (asked when it tries the complex step)."""
         if not self.tries_complex_step:
             return self
         if complex_analytic:

@@ -7,10 +7,9 @@ from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
-from . import numdiff
 from ..errors import loss_not_finite, user_code_raised
-from .compare import tolerance
-from .full import comparable
+from . import numdiff
+from .compare import comparable, tolerance
 from .sampling import Point
 
 LOCATE_EVALUATIONS = 300  # loss evaluations group testing may spend on one tensor
@@ -19,7 +18,8 @@ MISS_PER_PROBE = 0.08  # P(|N(0, s²)| < s/10): one probe missing an error ten t
 GUARANTEE = ("probe mode: each tensor was checked along {probes} random Gaussian directions w; an error e in a "
              "gradient changes each slope by N(0, ‖w⊙e‖²), so an error whose size ‖max(1,|x|)⊙e‖ is ten times "
              "the slope tolerance (detail 'catches_error_norm') is caught with probability ≥ 1 − {miss:.1e}; smaller "
-             "errors may pass, and the indices of wrong entries come from group testing; mode='full' checks every entry")
+             "errors may pass, and the indices of wrong entries come from group testing; mode='full' checks every "
+             "entry")
 
 
 class Directional:

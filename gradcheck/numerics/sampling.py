@@ -7,7 +7,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..errors import CheckError, EvaluationFailed, loss_not_finite
+from ..errors import CheckError, EvaluationFailed, loss_not_finite, user_code_raised
 from ..indexing import entry_label
 from ..options import CheckOptions
 from . import numdiff
@@ -20,9 +20,9 @@ def evaluation_error(exc: EvaluationFailed, name: str, shape: tuple[int, ...]) -
     """The CheckError for a loss that raised with entry ``exc.index`` of ``name`` moved."""
     if isinstance(exc.cause, CheckError):
         return exc.cause
-    return CheckError(f"loss raised {type(exc.cause).__name__}: {exc.cause} when entry "
-                      f"{entry_label(exc.index, shape)} of {name!r} was moved by {exc.offset} step(s); the loss must be "
-                      "defined near the given point", expected="a value", found=repr(exc.cause))
+    where = f"entry {entry_label(exc.index, shape)} of {name!r}"
+    return user_code_raised("loss", exc.cause, f"when {where} was moved by {exc.offset} step(s); the loss must be "
+                            "defined near the given point")
 
 
 @dataclass

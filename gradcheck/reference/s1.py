@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .layers import (Linear, LinearBiasNotSummed, LinearColumnSumOfWeightGradient, Network, Sigmoid,
-                     SigmoidOnPreactivation, SigmoidOnUpstream)
+from .layers import (
+    Linear,
+    LinearBiasNotSummed,
+    LinearColumnSumOfWeightGradient,
+    Network,
+    Sigmoid,
+    SigmoidOnPreactivation,
+    SigmoidOnUpstream,
+)
 
 BUGS = {
     "B1": "sigmoid derivative applied to the upstream error: dz2 = dh2 ⊙ (1 − dh2)",

@@ -1,0 +1,124 @@
+"""A parameter's verdict: its measurement diagnosed and assembled into a ParamResult, and the results around it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from .diagnosis import (
+    EntryEvidence,
+    Kind,
+    ProbeEvidence,
+    at_kinks,
+    diagnose,
+    locate,
+    located_by_group_testing,
+    wrong_values,
+)
+from .numerics.compare import SAFETY, compare
+from .numerics.full import measure_full
+from .numerics.params import Params
+from .numerics.plan import Plan
+from .numerics.probe import entry_values, guarantee, measure_probe
+from .numerics.sampling import Point
+from .report import ParamResult, Report
+
+
+def measured(point: Point, plan: Plan, index: int, name: str, analytic: np.ndarray | None) -> ParamResult:
+    """Parameter ``index`` measured as the plan says, diagnosed, as its ParamResult."""
+    shape = point.real.buffers[index].shape
+    if point.real.flat[index].size == 0:
+        fits = analytic is not None and analytic.shape == shape
+        return ParamResult(name=name, ok=fits, kind=Kind.OK if fits else Kind.SHAPE_MISMATCH, shape=shape,
+                           grad_shape=None if analytic is None else analytic.shape, size=0, mismatched=0,
+                           max_abs_error=0.0, max_rel_error=0.0)
+    measure = _probe_result if plan.mode == "probe" else _full_result
+    return measure(point, index, name, analytic, shape)
+
+
+def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shape: tuple[int, ...]) -> ParamResult:
+    measured = measure_full(point, index, name, a)
+    comparison = measured.comparison
+    numerical = measured.numerical.reshape(shape)
+    evidence = EntryEvidence(numerical, measured.tol.reshape(shape), (SAFETY * measured.error).reshape(shape),
+                             None if comparison is None else comparison.mismatched.reshape(shape))
+    diagnosis = diagnose(a, evidence, point.options.batch_size, name)
+    if diagnosis.kind == Kind.WRONG_VALUES:
+        diagnosis = wrong_values(*locate(evidence.mismatched))
+    diagnosis = at_kinks(diagnosis, measured.detail.get("wrong_at_kinks", 0))
+    size = numerical.size
+    if comparison is None:
+        mismatched, max_abs, max_rel, rel = size, float("inf"), float("inf"), None
+        if a is not None and a.shape == shape:
+            diff = np.abs(a.astype(np.float64).reshape(-1) - measured.numerical)
+            max_abs = float(np.nanmax(diff)) if np.isfinite(diff).any() else max_abs
+    else:
+        mismatched, max_abs, max_rel = comparison.count, comparison.max_abs_error, comparison.max_rel_error
+        rel = comparison.rel_error.reshape(shape)
+    return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
+                       grad_shape=None if a is None else a.shape, size=size, mismatched=mismatched,
+                       max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint,
+                       detail={**measured.detail, **diagnosis.detail}, analytic=a, numerical=numerical, rel_error=rel)
+
+
+def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, shape: tuple[int, ...]) -> ParamResult:
+    measured = measure_probe(point, index, name, a)
+    rtol, atol, af = point.options.rtol, point.options.atol, measured.analytic_flat
+    slopes = measured.slopes
+    evidence = ProbeEvidence(shape, measured.directions, [s.value for s in slopes], [s.error for s in slopes],
+                             [s.low for s in slopes], [s.high for s in slopes], measured.analytic_dtype, rtol, atol)
+    diagnosis = diagnose(a, evidence, point.options.batch_size, name)
+    if diagnosis.kind == Kind.WRONG_VALUES:
+        found = measured.localize()
+        diagnosis = wrong_values(*located_by_group_testing(found.found, found.evaluations, found.stopped, shape))
+    detail = {**diagnosis.detail, **guarantee(slopes, measured.analytic_dtype, rtol, atol)}
+    max_abs = max_rel = float("inf")
+    if af is not None:
+        projected = measured.directions @ af
+        comparison = compare(projected, np.clip(projected, evidence.low, evidence.high), evidence.tol(af))
+        detail["probes_disagreeing"] = comparison.count
+        max_abs, max_rel = comparison.max_abs_error, comparison.max_rel_error
+    size = point.real.flat[index].size
+    located = round(diagnosis.detail.get("fraction", 0.0) * size) if diagnosis.detail.get("located") else 0
+    if located and af is not None:
+        detail["entries"] = _entry_values(point, index, name, af, shape, diagnosis.detail["indices"])
+    point.counter.advance(size)
+    return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
+                       grad_shape=None if a is None else a.shape, size=size,
+                       mismatched=0 if diagnosis.kind == Kind.OK else located, max_abs_error=max_abs,
+                       max_rel_error=max_rel, hint=diagnosis.hint, detail=detail)
+
+
+def _entry_values(point: Point, index: int, name: str, af: np.ndarray, shape, indices) -> list[dict[str, Any]]:
+    """Analytic and numerical values of the entries group testing located (a few evaluations each)."""
+    flat = np.array([np.ravel_multi_index(tuple(i), shape) if shape else 0 for i in indices])
+    values = entry_values(point, index, name, af, flat)
+    return [{"index": list(i), "analytic": float(af[j]), "numerical": float(v)}
+            for i, j, v in zip(indices, flat, values)]
+
+
+def refusal(p: Params, analytic: list, evaluations: int, why: str, notes: list) -> Report:
+    """No verdict: the loss is not deterministic, so every parameter is reported as such."""
+    results = tuple(ParamResult(name=name, ok=False, kind=Kind.NOISY_LOSS, shape=a.shape,
+                                grad_shape=None if g is None else tuple(np.shape(g)), size=a.size, mismatched=0,
+                                max_abs_error=float("nan"), max_rel_error=float("nan"), hint=why,
+                                detail={"refused": True})
+                    for name, a, g in zip(p.names, p.arrays, analytic))
+    return Report(results=results, method="none", evaluations=evaluations, mode="full", notes=tuple(notes),
+                  mode_reason="no verdict: the loss is not deterministic")
+
+
+def extra(name: str, g: np.ndarray) -> ParamResult:
+    """A gradient returned under a name that is no parameter."""
+    return ParamResult(name=name, ok=False, kind=Kind.SHAPE_MISMATCH, shape=None, grad_shape=tuple(g.shape),
+                       size=int(g.size), mismatched=int(g.size), max_abs_error=0.0, max_rel_error=0.0,
+                       hint=f"grad returned {name!r}, which is not a parameter", detail={"extra": True})
+
+
+def mutated(result: ParamResult, how: str) -> ParamResult:
+    """The result of a parameter whose code changed it in place: the finding first, the clean check after."""
+    found = "its gradient is right" if result.ok else f"its gradient is {result.kind}: {result.hint}"
+    return replace(result, ok=False, kind=Kind.MUTATES_PARAMS, hint=f"{how}; checked on a clean copy, {found}",
+                   detail={**result.detail, "gradient_kind": result.kind})
