@@ -85,10 +85,15 @@ def row(r: ParamResult) -> tuple[str, ...]:
             _num(r.max_rel_error))
 
 
+def shown_columns(rows: Sequence[tuple[str, ...]]) -> list[int]:
+    """The columns a table shows: all but the analytic shape, which only when some gradient's shape differs."""
+    return [i for i, column in enumerate(COLUMNS) if column != "analytic shape" or any(r[i] for r in rows)]
+
+
 def table(report: Report) -> list[str]:
     """One row per parameter: name, shape, analytic shape, kind, mismatched entries and the largest errors."""
     rows = [row(r) for r in report.results]
-    columns = [i for i in range(len(COLUMNS)) if COLUMNS[i] != "analytic shape" or any(r[i] for r in rows)]
+    columns = shown_columns(rows)
     lines = [tuple(COLUMNS[i] for i in columns)] + [tuple(r[i] for i in columns) for r in rows]
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
     return ["  " + "  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip() for line in lines]
@@ -148,7 +153,14 @@ def _comparable(r: ParamResult) -> bool:
 
 def account(r: ParamResult, verbose: bool = False) -> list[str]:
     """The numpy.testing-style account of one failing parameter: counts, largest errors, entries, hint."""
-    lines = [f"{r.name}: {r.kind}"]
+    title, facts, hint = account_parts(r, verbose)
+    return [title, *facts, *([hint] if hint else [])]
+
+
+def account_parts(r: ParamResult, verbose: bool = False) -> tuple[str, list[str], str | None]:
+    """The account in its parts, for renderers that style them: the title line, the facts, the hint line."""
+    title = f"{r.name}: {r.kind}"
+    lines: list[str] = []
     if r.shape is not None and r.grad_shape is not None and r.grad_shape != r.shape:
         lines.append(f"  analytic shape {_shape(r.grad_shape)}, parameter shape {_shape(r.shape)}")
     if r.size:
@@ -166,9 +178,7 @@ def account(r: ParamResult, verbose: bool = False) -> list[str]:
             lines.append(f"  {index_label(e['index']):<12} {e['analytic']: .6e}  {e['numerical']: .6e}")
     if "order" in r.detail:
         lines.append(f"  Observed order of the Taylor remainder: {r.detail['order']:.2f} (2 when right, 1 when wrong)")
-    if r.hint:
-        lines.append(f"  {r.hint}")
-    return lines
+    return title, lines, f"  {r.hint}" if r.hint else None
 
 
 def has_heatmap(r: ParamResult) -> bool:
@@ -193,6 +203,11 @@ def _first_entries(r: ParamResult) -> list[str]:
     return lines
 
 
+def shows_mode(report: Report, verbose: bool = False) -> bool:
+    """Whether a report says why its mode ran: always in probe mode (its verdict is probabilistic), else with -v."""
+    return report.mode == "probe" or verbose
+
+
 def format_report(report: Report, verbose: bool = False) -> str:
     """The whole report as plain text: verdict, table, then each failure and the diagnosis across parameters."""
     lines = [verdict(report), *table(report)]
@@ -205,7 +220,7 @@ def format_report(report: Report, verbose: bool = False) -> str:
                 lines.extend(["", f"{r.name}: ok", *entries(r)])
     if report.diagnosis:
         lines.extend(["", report.diagnosis])
-    if report.mode == "probe" or verbose:
+    if shows_mode(report, verbose):
         lines.append(f"mode: {report.mode_reason}")
     for note in report.notes:
         lines.append(f"note: {note}")

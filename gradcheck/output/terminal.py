@@ -46,7 +46,7 @@ def heatmap(r: ParamResult) -> Group:
 def table(report: Report) -> Table:
     """One row per parameter, coloured by verdict."""
     rows = [text.row(r) for r in report.results]
-    shown = [i for i, c in enumerate(text.COLUMNS) if c != "analytic shape" or any(row[i] for row in rows)]
+    shown = text.shown_columns(rows)
     t = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", padding=(0, 1))
     for i in shown:
         column = text.COLUMNS[i]
@@ -61,9 +61,10 @@ def table(report: Report) -> Table:
 
 def failure(r: ParamResult, verbose: bool = False) -> Group:
     """A failing parameter: the numbers in numpy.testing's manner, the hint, the heatmap."""
-    lines = text.account(r, verbose)
-    parts: list[RenderableType] = [Text(lines[0], style="bold red")]
-    parts.extend(Text(line, style="yellow" if line.strip() == r.hint else "") for line in lines[1:])
+    title, facts, hint = text.account_parts(r, verbose)
+    parts: list[RenderableType] = [Text(title, style="bold red"), *(Text(line) for line in facts)]
+    if hint:
+        parts.append(Text(hint, style="yellow"))
     if text.has_heatmap(r):
         parts.append(heatmap(r))
     return Group(*parts)
@@ -76,7 +77,7 @@ def report(rep: Report, verbose: bool = False) -> Group:
         parts.extend([Text(""), failure(r, verbose)])
     if rep.diagnosis:
         parts.extend([Text(""), Text(rep.diagnosis, style="bold yellow")])
-    if rep.mode == "probe" or verbose:
+    if text.shows_mode(rep, verbose):
         parts.append(Text(f"mode: {rep.mode_reason}", style="dim"))
     parts.extend(Text(f"note: {n}", style="dim") for n in rep.notes)
     return Group(*parts)
