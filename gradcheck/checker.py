@@ -118,17 +118,22 @@ def check(
                   mode_reason=plan.reason)
 
 
-def assert_gradients(loss: Callable, grad: Callable | None, params: Any, **options: Any) -> Report:
+def assert_gradients(loss: Callable, grad: Callable | None, params: Any, *, strict: bool = False,
+                     **options: Any) -> Report:
     """Like :func:`check`, with the same options, but raise :class:`GradientError` when a gradient is wrong.
 
-    The error's message is the report's plain text; ``error.report`` is the report.
+    With ``strict``, an inconclusive gradient (one the check could not
+    certify) fails too. The error's message is the report's plain text;
+    ``error.report`` is the report.
     """
     __tracebackhide__ = True
     report = check(loss, grad, params, **options)
-    if not report.ok:
+    if not report.ok or (strict and not report.certified):
         raise GradientError(report, str(report))
     return report
 
 
+_CHECKS = list(inspect.signature(check).parameters.values())
+_STRICT = inspect.Parameter("strict", inspect.Parameter.KEYWORD_ONLY, default=False, annotation="bool")
 assert_gradients.__signature__ = inspect.signature(check).replace(  # type: ignore[attr-defined]
-    return_annotation=Report)
+    parameters=[*_CHECKS[:3], _STRICT, *_CHECKS[3:]], return_annotation=Report)

@@ -88,6 +88,7 @@ def _check_options(command):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-k", "keyword", help="Only cases whose name contains this substring.")
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first unexpected result.")
+@click.option("--strict", is_flag=True, help="An inconclusive gradient does not meet a pass expectation.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the results as JSON.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write the results as JUnit XML.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), help="Write the results as Markdown.")
@@ -98,7 +99,7 @@ def _check_options(command):
               help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
-def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, timeout, no_color, verbose, quiet,
+def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path, timeout, no_color, verbose, quiet,
         **overrides) -> None:
     """Run every case under PATHS and compare each with its expectation.
 
@@ -122,7 +123,7 @@ def run(paths, keyword, exitfirst, json_path, junit_path, markdown_path, timeout
 
     try:
         report, interrupted = cases_mod.run_all(selected, errors, overrides, limit, exitfirst, on_result,
-                                                bar.entry if bar else None)
+                                                bar.entry if bar else None, strict)
     finally:
         if bar:
             bar.stop()

@@ -20,6 +20,7 @@ class Kind(str, Enum):
     WRONG_VALUES = "wrong-values"
     MUTATES_PARAMS = "mutates-params"
     NOISY_LOSS = "noisy-loss"
+    INCONCLUSIVE = "inconclusive"
 
     def __str__(self) -> str:
         return self.value
@@ -93,5 +94,15 @@ EXPLANATIONS: dict[Kind, str] = {
     "gradcheck evaluates the point twice, and when the difference is large against the changes being measured it "
     "refuses to give a verdict. Fix the randomness for the check: a fixed mask and batch, or a seeded generator "
     "created inside the loss.",
+    Kind.INCONCLUSIVE: "No entry of the gradient stands out from the error of its numerical derivative: every "
+    "value the check measured is as small as the uncertainty it was measured with, so agreement cannot be certified "
+    "(nor disagreement shown). It happens where the gradient is tiny (saturated sigmoid or tanh units, σ'(z) ≈ 0), "
+    "where the loss is computed in low precision (float32 inside: each value carries rounding of about 1e-7 of the "
+    "loss, and a central difference divides it by the step), or where the gradient is exactly 0. It is neither ok nor "
+    "wrong: report.ok stays true, and strict checks (assert_gradients(strict=True), gradcheck run --strict) count "
+    "it as a failure. What decides it: a smaller numerical error (float64 parameters, method='complex-step' for a "
+    "complex-analytic loss) or a point where the gradient is larger.",
 }
+
+
 KINDS: tuple[str, ...] = tuple(kind.value for kind in Kind)

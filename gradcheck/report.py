@@ -67,6 +67,7 @@ class ParamResult:
     max_rel_error: float
     hint: str = ""
     detail: Detail = field(default_factory=dict)  # type: ignore[assignment]
+    detectable: float = float("nan")  # the smallest error, relative to the gradient's size, sure to be caught
     analytic: np.ndarray | None = field(default=None, repr=False)
     numerical: np.ndarray | None = field(default=None, repr=False)
     rel_error: np.ndarray | None = field(default=None, repr=False)
@@ -84,6 +85,7 @@ class ParamResult:
             "max_abs_error": finite(self.max_abs_error),
             "max_rel_error": finite(self.max_rel_error),
             "hint": self.hint,
+            "detectable": finite(self.detectable),
             "detail": jsonable(dict(self.detail)),
         }
 
@@ -102,11 +104,23 @@ class Report:
 
     @property
     def ok(self) -> bool:
+        """No gradient is wrong (an inconclusive one is not wrong)."""
+        return not self.failed
+
+    @property
+    def certified(self) -> bool:
+        """Every gradient is right, and none is inconclusive: what ``strict`` asks for."""
         return all(r.ok for r in self.results)
 
     @property
     def failed(self) -> tuple[ParamResult, ...]:
-        return tuple(r for r in self.results if not r.ok)
+        """The results whose gradient is wrong."""
+        return tuple(r for r in self.results if not r.ok and r.kind != Kind.INCONCLUSIVE)
+
+    @property
+    def inconclusive(self) -> tuple[ParamResult, ...]:
+        """The results the check could not certify either way."""
+        return tuple(r for r in self.results if r.kind == Kind.INCONCLUSIVE)
 
     def __iter__(self) -> Iterator[ParamResult]:
         return iter(self.results)
@@ -124,6 +138,7 @@ class Report:
         """Everything the report shows, as JSON-safe data."""
         return {
             "ok": self.ok,
+            "certified": self.certified,
             "method": self.method,
             "mode": self.mode,
             "mode_reason": self.mode_reason,

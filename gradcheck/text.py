@@ -24,6 +24,7 @@ class ParamResult(Protocol):
     max_rel_error: float
     hint: str
     detail: Mapping[str, Any]
+    detectable: float
     analytic: Optional[np.ndarray]
     numerical: Optional[np.ndarray]
     rel_error: Optional[np.ndarray]
@@ -43,6 +44,9 @@ class Report(Protocol):
 
     @property
     def failed(self) -> Sequence[ParamResult]: ...
+
+    @property
+    def inconclusive(self) -> Sequence[ParamResult]: ...
 
 _FIRST = 5  # mismatched entries listed per parameter
 _VERBOSE_SIZE = 64  # -v lists every entry of parameters up to this size
@@ -68,12 +72,18 @@ def verdict(report: Report) -> str:
     n = len(report.results)
     noun = "parameter" if n == 1 else "parameters"
     how = f"{report.method}{', probe mode' if report.mode == 'probe' else ''}, {report.evaluations} loss evaluations"
-    if report.ok:
+    unsure = len(report.inconclusive)
+    also = f", {unsure} inconclusive" if unsure else ""
+    if report.ok and not unsure:
         return f"gradients OK: {'the' if n == 1 else 'all ' + str(n)} {noun} match{'es' if n == 1 else ''} ({how})"
-    return f"gradients WRONG: {len(report.failed)} of {n} {noun} do{'es' if n == 1 else ''} not match ({how})"
+    if report.ok:
+        matching = n - unsure
+        return f"gradients OK: {matching} of {n} {noun} match{'es' if matching == 1 else ''}{also} ({how})"
+    wrong = len(report.failed)
+    return f"gradients WRONG: {wrong} of {n} {noun} do{'es' if wrong == 1 else ''} not match{also} ({how})"
 
 
-COLUMNS = ("parameter", "shape", "analytic shape", "kind", "mismatched", "max abs err", "max rel err")
+COLUMNS = ("parameter", "shape", "analytic shape", "kind", "mismatched", "max abs err", "max rel err", "detectable")
 
 
 def row(r: ParamResult) -> tuple[str, ...]:
@@ -82,7 +92,7 @@ def row(r: ParamResult) -> tuple[str, ...]:
     kind = f"{r.kind} ({kinks} kink{'s' if kinks > 1 else ''})" if kinks else r.kind
     grad_shape = "" if r.grad_shape in (None, r.shape) else _shape(r.grad_shape)
     return (r.name, _shape(r.shape), grad_shape, kind, f"{r.mismatched} / {r.size}", _num(r.max_abs_error),
-            _num(r.max_rel_error))
+            _num(r.max_rel_error), _num(r.detectable))
 
 
 def shown_columns(rows: Sequence[tuple[str, ...]]) -> list[int]:
@@ -214,6 +224,9 @@ def format_report(report: Report, verbose: bool = False) -> str:
     for r in report.failed:
         lines.append("")
         lines.extend(failure(r, verbose))
+    for r in report.inconclusive:
+        lines.append("")
+        lines.extend(account(r, verbose))
     if verbose:
         for r in report.results:
             if r.ok and _comparable(r) and r.size <= _VERBOSE_SIZE:

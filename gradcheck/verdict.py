@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from .diagnosis import (
+    Diagnosis,
     EntryEvidence,
     Kind,
     ProbeEvidence,
@@ -42,12 +43,16 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     measured = measure_full(point, index, name, a)
     comparison = measured.comparison
     numerical = measured.numerical.reshape(shape)
-    evidence = EntryEvidence(numerical, measured.tol.reshape(shape), (SAFETY * measured.error).reshape(shape),
-                             None if comparison is None else comparison.mismatched.reshape(shape))
+    tol = measured.tol.reshape(shape)
+    evidence = EntryEvidence(numerical, tol, (SAFETY * measured.error).reshape(shape),
+                             None if comparison is None else comparison.mismatched.reshape(shape),
+                             resolution=tol - point.options.atol)
     diagnosis = diagnose(a, evidence, point.options.batch_size, name)
     if diagnosis.kind == Kind.WRONG_VALUES:
         diagnosis = wrong_values(*locate(evidence.mismatched))
     diagnosis = at_kinks(diagnosis, measured.detail.get("wrong_at_kinks", 0))
+    if diagnosis.kind == Kind.INCONCLUSIVE:
+        diagnosis = _what_would_decide(diagnosis, point)
     size = numerical.size
     if comparison is None:
         mismatched, max_abs, max_rel, rel = size, float("inf"), float("inf"), None
@@ -60,7 +65,8 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size, mismatched=mismatched,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint,
-                       detail={**measured.detail, **diagnosis.detail}, analytic=a, numerical=numerical, rel_error=rel)
+                       detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, numerical),
+                       analytic=a, numerical=numerical, rel_error=rel)
 
 
 def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, shape: tuple[int, ...]) -> ParamResult:
@@ -70,6 +76,8 @@ def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, sha
     evidence = ProbeEvidence(shape, measured.directions, [s.value for s in slopes], [s.error for s in slopes],
                              [s.low for s in slopes], [s.high for s in slopes], measured.analytic_dtype, rtol, atol)
     diagnosis = diagnose(a, evidence, point.options.batch_size, name)
+    if diagnosis.kind == Kind.INCONCLUSIVE:
+        diagnosis = _what_would_decide(diagnosis, point)
     if diagnosis.kind == Kind.WRONG_VALUES:
         found = measured.localize()
         diagnosis = wrong_values(*located_by_group_testing(found.found, found.evaluations, found.stopped, shape))
@@ -85,10 +93,39 @@ def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, sha
     if located and af is not None:
         detail["entries"] = _entry_values(point, index, name, af, shape, diagnosis.detail["indices"])
     point.counter.advance(size)
+    scaled = None if af is None else measured.prober.directional.scale * af
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size,
-                       mismatched=0 if diagnosis.kind == Kind.OK else located, max_abs_error=max_abs,
-                       max_rel_error=max_rel, hint=diagnosis.hint, detail=detail)
+                       mismatched=0 if diagnosis.kind in (Kind.OK, Kind.INCONCLUSIVE) else located,
+                       max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint, detail=detail,
+                       detectable=_detectable(np.float64(detail["catches_error_norm"]), scaled, norm=True))
+
+
+def _what_would_decide(diagnosis: Diagnosis, point: Point) -> Diagnosis:
+    """An inconclusive diagnosis with what would make the values measurable, as far as the check knows it."""
+    ways = []
+    if point.real.dtype != np.float64:
+        ways.append("float64 parameters (the loss was evaluated in " f"{point.real.dtype})")
+    elif point.relative_noise > 1e3 * np.finfo(np.float64).eps:
+        ways.append("a loss computed in float64 inside (its values carry rounding of "
+                    f"{point.relative_noise:.2g} of the loss)")
+    if point.method != "complex-step":
+        ways.append("method='complex-step' if the loss accepts complex parameters")
+    ways.append("a point where this gradient is larger (away from saturated units)")
+    return replace(diagnosis, hint=f"{diagnosis.hint}; what would decide it: {', or '.join(ways)}")
+
+
+def _detectable(tol, gradient, norm: bool = False) -> float:
+    """The smallest error, relative to the gradient's size, the check was sure to catch.
+
+    Full mode: an error larger than this fraction of the largest entry, in
+    any entry. Probe mode: an error vector whose (scaled) norm is this
+    fraction of the gradient's, with the probes' probability.
+    """
+    if gradient is None:
+        return float("inf")
+    size = float(np.linalg.norm(gradient)) if norm else float(np.max(np.abs(gradient), initial=0.0))
+    return float(np.max(tol)) / size if size > 0 else float("inf")
 
 
 def _entry_values(point: Point, index: int, name: str, af: np.ndarray, shape, indices) -> list[dict[str, Any]]:

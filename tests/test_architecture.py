@@ -30,7 +30,7 @@ LAYERS = [
     ("gradcheck.cases", ["gradcheck.checker", "gradcheck.layers", "gradcheck.report", "gradcheck.text",
                          "gradcheck.errors", "gradcheck.options"]),
     ("gradcheck.reference", ["gradcheck.cases.define"]),
-    ("gradcheck.output", ["gradcheck.report", "gradcheck.text", "gradcheck.cases.results"]),
+    ("gradcheck.output", ["gradcheck.kinds", "gradcheck.report", "gradcheck.text", "gradcheck.cases.results"]),
     ("gradcheck.plugin", ["gradcheck"]),
     ("gradcheck.cli", ["gradcheck"]),
     ("gradcheck.__init__", ["gradcheck"]),

@@ -269,7 +269,7 @@ class TestReport:
         assert data["ok"] is False and data["method"] == "central"
         b1 = data["parameters"][1]
         assert set(b1) == {"name", "ok", "kind", "shape", "grad_shape", "size", "mismatched", "max_abs_error",
-                           "max_rel_error", "hint", "detail"}
+                           "max_rel_error", "hint", "detectable", "detail"}
         assert (b1["name"], b1["shape"], b1["grad_shape"]) == ("b1", [1, 4], [8, 4])
 
     def test_unknown_name_says_which_names_exist(self, rng):

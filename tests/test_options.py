@@ -23,8 +23,10 @@ def test_checks_keywords_and_defaults_are_the_declared_ones():
         assert params[d.name].kind is inspect.Parameter.KEYWORD_ONLY
 
 
-def test_assert_gradients_shows_the_same_keywords_as_check():
-    assert inspect.signature(gradcheck.assert_gradients).parameters == inspect.signature(gradcheck.check).parameters
+def test_assert_gradients_shows_checks_keywords_and_strict():
+    asserting = dict(inspect.signature(gradcheck.assert_gradients).parameters)
+    assert asserting.pop("strict").default is False
+    assert asserting == dict(inspect.signature(gradcheck.check).parameters)
 
 
 def test_case_accepts_exactly_the_options_declared_for_cases():

@@ -18,8 +18,8 @@ def test_plain_report_of_a_sign_flip_reads_like_numpy_testing():
                              {"w": np.array([1.0, 2.0, -4.0])})
     assert str(report) == f"""\
 gradients WRONG: 1 of 1 parameter does not match (central, {report.evaluations} loss evaluations)
-  parameter  shape  kind          mismatched  max abs err  max rel err
-  w          (3,)   sign-flipped  3 / 3       8            2
+  parameter  shape  kind          mismatched  max abs err  max rel err  detectable
+  w          (3,)   sign-flipped  3 / 3       8            2            1e-06
 
 w: sign-flipped
   Mismatched elements: 3 / 3 (100%)
@@ -40,7 +40,8 @@ def test_passing_report_is_a_verdict_and_a_table():
     report = gradcheck.check(lambda p: float(np.sum(p**2)), lambda p: 2 * p, np.array([1.0, 2.0]))
     lines = str(report).splitlines()
     assert lines[0] == f"gradients OK: the parameter matches (central, {report.evaluations} loss evaluations)"
-    assert lines[1].split() == ["parameter", "shape", "kind", "mismatched", "max", "abs", "err", "max", "rel", "err"]
+    assert lines[1].split() == ["parameter", "shape", "kind", "mismatched", "max", "abs", "err", "max", "rel", "err",
+                                "detectable"]
     assert lines[2].split()[:4] == ["param", "(2,)", "ok", "0"]
 
 

@@ -7,8 +7,8 @@ from typing import Any, Callable, Dict, Literal, Optional, Tuple
 
 from ..options import CASE, settable
 
-Expectation = Literal["pass", "fail"]
-EXPECTATIONS: Tuple[str, ...] = ("pass", "fail")
+Expectation = Literal["pass", "fail", "inconclusive"]
+EXPECTATIONS: Tuple[str, ...] = ("pass", "fail", "inconclusive")
 CHECK_OPTIONS: Tuple[str, ...] = tuple(d.name for d in settable(CASE))
 
 
@@ -53,7 +53,7 @@ class CaseSpec:
 
 def case(func: Callable | None = None, *, expect: Expectation = "pass", kinds: dict[str, str] | None = None,
          **options: Any):
-    """Mark a function returning a :class:`Problem` as a case, expected to "pass" or "fail".
+    """Mark a function returning a :class:`Problem` as a case, expected to "pass", "fail" or be "inconclusive".
 
     ``kinds`` maps parameter names to the diagnosis kind the report must name;
     other keyword arguments are check options (``CHECK_OPTIONS``: method,
@@ -61,7 +61,7 @@ def case(func: Callable | None = None, *, expect: Expectation = "pass", kinds: d
     for this case unless the command line overrides them.
     """
     if expect not in EXPECTATIONS:
-        raise ValueError(f"expect is {expect!r}; expected 'pass' or 'fail'")
+        raise ValueError(f"expect is {expect!r}; expected 'pass', 'fail' or 'inconclusive'")
     unknown = sorted(set(options) - set(CHECK_OPTIONS))
     if unknown:
         raise TypeError(f"unknown check option(s) {unknown}; expected some of {list(CHECK_OPTIONS)}")

@@ -9,7 +9,7 @@ from ..report import Report
 from ..text import format_report
 from .define import Expectation
 
-Status = Literal["pass", "fail", "error"]
+Status = Literal["pass", "fail", "inconclusive", "error"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,7 +71,7 @@ class RunReport:
                 "summary": self.summary}
 
 
-_LABEL = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+_LABEL = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}
 
 
 def case_header(c: CaseResult) -> str:

@@ -30,10 +30,12 @@ def _function(c: Case) -> Callable[[], Problem]:
     raise CheckError(f"case {c.name!r} is no longer in {c.file}")
 
 
-def _unexpected(c: Case, status: str, report) -> str | None:
+def _unexpected(c: Case, status: str, report, strict: bool) -> str | None:
+    if status == "inconclusive" and c.expect == "pass" and not strict:
+        return None  # an inconclusive gradient is not a wrong one; --strict asks for every gradient certified
     if status != c.expect:
-        return f"expected {c.expect}, got {status}"
-    if status == "fail" and c.kinds:
+        return f"expected {c.expect}, got {status}" + (" (--strict)" if status == "inconclusive" else "")
+    if status in ("fail", "inconclusive") and c.kinds:
         names = [r.name for r in report]
         wrong = []
         for name, kind in c.kinds.items():
@@ -46,11 +48,14 @@ def _unexpected(c: Case, status: str, report) -> str | None:
 
 
 def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None,
-             time_limit: float | None = None) -> CaseResult:
+             time_limit: float | None = None, strict: bool = False) -> CaseResult:
     """Build the case's Problem, check it, and judge the report against the expectation.
 
     ``time_limit`` (seconds) makes a full check that could not finish in time
-    an error up front, naming the option that makes it affordable.
+    an error up front, naming the option that makes it affordable. The status
+    is "fail" when a gradient is wrong, "inconclusive" when none is wrong but
+    some could not be certified, else "pass"; an inconclusive case meets a
+    "pass" expectation unless ``strict``.
     """
     start = time.perf_counter()
     base = dict(name=c.name, file=c.file, expect=c.expect, kinds=c.kinds, doc=c.doc)
@@ -80,19 +85,19 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
     except (Exception, SystemExit) as exc:
         return CaseResult(status="error", as_expected=False, error=one_line(exc), traceback=traceback.format_exc(),
                           seconds=time.perf_counter() - start, **base)
-    status = "pass" if report.ok else "fail"
-    reason = _unexpected(c, status, report)
+    status = "fail" if not report.ok else "inconclusive" if report.inconclusive else "pass"
+    reason = _unexpected(c, status, report, strict)
     return CaseResult(status=status, as_expected=reason is None, reason=reason, report=report,
                       seconds=time.perf_counter() - start, **base)
 
 
 def run_isolated(c: Case, overrides: dict[str, Any] | None = None, timeout: float | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> CaseResult:
+                 progress: Callable[[int, int], None] | None = None, strict: bool = False) -> CaseResult:
     """:func:`run_case` in a forked child under ``timeout`` seconds: a hang, a crash or an exit is an error case."""
     if not isolation.available():
-        return run_case(c, overrides, progress, timeout)
+        return run_case(c, overrides, progress, timeout, strict)
     start = time.perf_counter()
-    outcome = isolation.call(lambda p: run_case(c, overrides, p, timeout), (), timeout, progress)
+    outcome = isolation.call(lambda p: run_case(c, overrides, p, timeout, strict), (), timeout, progress)
     if outcome.error is None:
         return outcome.value
     return CaseResult(name=c.name, file=c.file, expect=c.expect, status="error", as_expected=False, kinds=c.kinds,
@@ -103,7 +108,7 @@ def run_isolated(c: Case, overrides: dict[str, Any] | None = None, timeout: floa
 def run_all(selected: list[Case], errors: list[CaseResult], overrides: dict[str, Any] | None = None,
             timeout: float | None = None, exitfirst: bool = False,
             on_result: Callable[[CaseResult, RunReport], None] | None = None,
-            progress: Callable[[int, int], None] | None = None) -> tuple[RunReport, bool]:
+            progress: Callable[[int, int], None] | None = None, strict: bool = False) -> tuple[RunReport, bool]:
     """Run the selected cases one by one, each isolated, after the errors found while loading.
 
     ``on_result(result, run_so_far)`` is called after every case (to print it
@@ -118,7 +123,7 @@ def run_all(selected: list[Case], errors: list[CaseResult], overrides: dict[str,
             if exitfirst and any(not r.as_expected for r in results):
                 stopped = True
                 break
-            results.append(run_isolated(c, overrides, timeout, progress))
+            results.append(run_isolated(c, overrides, timeout, progress, strict))
             if on_result is not None:
                 on_result(results[-1], RunReport(cases=tuple(results), complete=False))
     except KeyboardInterrupt:

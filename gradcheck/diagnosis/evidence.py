@@ -34,6 +34,9 @@ class Evidence(Protocol):
     def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
         """Whether analytic = k·numerical within k times the tolerance."""
 
+    def resolved(self) -> int:
+        """How many measured values stand out from their own error (atol aside): the evidence that certifies."""
+
 
 class EntryEvidence:
     """What a full check measured: the numerical gradient entry by entry, with tolerances.
@@ -42,10 +45,11 @@ class EntryEvidence:
     parameter's shape, tested entry by entry.
     """
 
-    def __init__(self, numerical, tol, zero_tol, mismatched=None) -> None:
+    def __init__(self, numerical, tol, zero_tol, mismatched=None, resolution=None) -> None:
         self.numerical = np.asarray(numerical, dtype=np.float64)
         self.shape = self.numerical.shape
         self.tol, self.zero_tol, self.mismatched = tol, zero_tol, mismatched
+        self.resolution = tol if resolution is None else resolution  # the tolerance without atol
 
     def matches(self, candidate: np.ndarray) -> bool:
         return fits(candidate, self.numerical, self.tol)
@@ -67,6 +71,9 @@ class EntryEvidence:
 
     def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
         return fits(analytic, k * self.numerical, abs(k) * self.tol)
+
+    def resolved(self) -> int:
+        return int(np.count_nonzero(np.abs(self.numerical) > self.resolution))
 
 
 class ProbeEvidence:
@@ -114,3 +121,7 @@ class ProbeEvidence:
     def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
         projected = self.directions @ analytic.reshape(-1)
         return bool(np.all(np.abs(projected - k * self.values) <= abs(k) * self.tol(analytic)))
+
+    def resolved(self) -> int:
+        resolution = tolerance(self.values, self.errors, self.dtype, self.rtol, 0.0, scale=0.0)
+        return int(np.count_nonzero(np.abs(self.values) > resolution))

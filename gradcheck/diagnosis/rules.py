@@ -74,6 +74,8 @@ def diagnose(analytic: np.ndarray | None, evidence: Evidence, batch_size: int | 
     if a.shape != shape:
         return _diagnose_shape(a, evidence, name)
     if not evidence.wrong(a):
+        if not evidence.resolved():
+            return _inconclusive(a, name)
         return Diagnosis(Kind.OK, "")
     if evidence.loss_ignores():
         return Diagnosis(Kind.DISCONNECTED, f"the loss does not depend on {name} (numerical gradient 0 everywhere) "
@@ -92,6 +94,15 @@ def diagnose(analytic: np.ndarray | None, evidence: Evidence, batch_size: int | 
         return Diagnosis(Kind.TRANSPOSED, f"analytic = numericalᵀ: {name}'s gradient is transposed; "
                          "write the product so its shape and layout are the parameter's")
     return Diagnosis(Kind.WRONG_VALUES, "wrong values")
+
+
+def _inconclusive(a: np.ndarray, name: str) -> Diagnosis:
+    if not np.any(a):
+        return Diagnosis(Kind.INCONCLUSIVE, f"{name}'s analytic gradient is 0 and the loss does not change "
+                         f"measurably with {name}: they agree, but a gradient too small to measure would look the "
+                         "same, so agreement is not certified")
+    return Diagnosis(Kind.INCONCLUSIVE, f"no entry of {name}'s gradient (at most {np.max(np.abs(a)):.3g}) stands out "
+                     "from the error of its numerical derivative: agreement is not certified")
 
 
 def wrong_values(where: str, detail: dict[str, Any]) -> Diagnosis:

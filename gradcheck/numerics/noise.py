@@ -11,17 +11,18 @@ from . import numdiff
 from .objective import Objective
 
 _NOISE_POINTS = 9  # samples for the noise estimate: f at x + j·s, j = -4 … 4
-_NOISE_SHIFT = 1e-6  # s, relative to each entry: above the resolution of a loss computed in float32 inside,
-# small enough that the smooth part of the loss vanishes from the high differences
+# The scales s of the moves, relative to each entry, tried in order: the first one the loss resolves is used.
+# A tiny move sees a float64 loss's rounding and almost never crosses a kink (a ReLU at 0, a max with ties), whose
+# piecewise-linear break would pass for noise in the high differences; a loss computed in float32 inside cannot
+# resolve it (its values repeat), and is measured at 1e-6, above float32's resolution, where the smooth part of
+# the loss still vanishes from the high differences.
+_NOISE_SCALES = (2.0 ** -30, 1e-6)
+_RESOLVED = _NOISE_POINTS - 2  # distinct values among the samples that show the loss resolves a scale
 
 
-def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> tuple[float, float]:
-    """The loss's noise level near the point, and the median seconds one evaluation takes."""
-    eps = np.finfo(objective.dtype).eps
-    start = [buffer.copy() for buffer in objective.buffers]
-    shift = max(_NOISE_SHIFT, 64 * eps)
-    shifts = [shift * np.maximum(1.0, np.abs(x)) * rng.choice((-1.0, 1.0), x.shape) for x in start]
-    values, seconds = [], []
+def _table(objective: Objective, f0: float, start: list, shifts: list, seconds: list) -> list[float]:
+    """The loss at x + j·shift for j = -4 … 4 (f0 at j = 0); the buffers are put back after."""
+    values = []
     try:
         for j in range(-(_NOISE_POINTS // 2), _NOISE_POINTS // 2 + 1):
             if j == 0:
@@ -35,7 +36,24 @@ def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> 
     finally:
         for buffer, x in zip(objective.buffers, start):
             buffer[...] = x
-    return max(numdiff.noise_level(values), eps * abs(f0)), float(np.median(seconds))
+    return values
+
+
+def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> tuple[float, float]:
+    """The loss's noise level near the point, and the median seconds one evaluation takes.
+
+    Every entry moves at once, along one random sign pattern, by multiples of
+    the smallest scale the loss resolves (see ``_NOISE_SCALES``).
+    """
+    eps = np.finfo(objective.dtype).eps
+    start = [buffer.copy() for buffer in objective.buffers]
+    signs = [np.maximum(1.0, np.abs(x)) * rng.choice((-1.0, 1.0), x.shape) for x in start]
+    seconds: list[float] = []
+    for scale in sorted({max(s, 64 * eps) for s in _NOISE_SCALES}):
+        values = _table(objective, f0, start, [scale * s for s in signs], seconds)
+        if len(set(values)) >= _RESOLVED:
+            break
+    return max(numdiff.kink_free_noise_level(values), eps * abs(f0)), float(np.median(seconds))
 
 
 def noise_and_notes(objective: Objective, f0: float, seed: int) -> tuple[float, float, list[str]]:

@@ -15,11 +15,12 @@ from rich.text import Text
 
 from .. import text
 from ..cases.results import CaseResult, RunReport, summary_line
+from ..kinds import Kind
 from ..report import ParamResult, Report
 
 HEAT_STYLES = ("green4", "green3", "yellow3", "orange3", "red3", "red1", "bold bright_red")
 _HEADERS = {"analytic shape": "grad shape", "mismatched": "wrong", "max abs err": "abs err", "max rel err": "rel err"}
-_STATUS = {"pass": "bold green", "fail": "bold red", "error": "bold magenta"}
+_STATUS = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow", "error": "bold magenta"}
 
 
 def use_color(no_color: bool = False, stream: IO | None = None) -> bool:
@@ -51,11 +52,12 @@ def table(report: Report) -> Table:
     for i in shown:
         column = text.COLUMNS[i]
         # Cells are never cut short; a header may wrap.
-        t.add_column(_HEADERS.get(column, column), justify="right" if column.startswith(("max", "mis")) else "left",
-                     no_wrap=True, min_width=max(len(row[i]) for row in rows))
+        justify = "right" if column.startswith(("max", "mis", "det")) else "left"
+        t.add_column(_HEADERS.get(column, column), justify=justify, no_wrap=True,
+                     min_width=max(len(row[i]) for row in rows))
     for r, row in zip(report.results, rows):
-        t.add_row(*(Text(row[i], style="green" if r.ok else "red") if text.COLUMNS[i] == "kind" else row[i]
-                    for i in shown))
+        style = "green" if r.ok else "yellow" if r.kind == Kind.INCONCLUSIVE else "red"
+        t.add_row(*(Text(row[i], style=style) if text.COLUMNS[i] == "kind" else row[i] for i in shown))
     return t
 
 
@@ -72,9 +74,14 @@ def failure(r: ParamResult, verbose: bool = False) -> Group:
 
 def report(rep: Report, verbose: bool = False) -> Group:
     """A whole report: verdict, table, failures, the diagnosis across parameters."""
-    parts: list[RenderableType] = [Text(text.verdict(rep), style="bold green" if rep.ok else "bold red"), table(rep)]
+    style = "bold red" if not rep.ok else "bold yellow" if rep.inconclusive else "bold green"
+    parts: list[RenderableType] = [Text(text.verdict(rep), style=style), table(rep)]
     for r in rep.failed:
         parts.extend([Text(""), failure(r, verbose)])
+    for r in rep.inconclusive:
+        title, facts, hint = text.account_parts(r, verbose)
+        parts.extend([Text(""), Text(title, style="bold yellow"), *(Text(line) for line in facts),
+                      *([Text(hint, style="yellow")] if hint else [])])
     if rep.diagnosis:
         parts.extend([Text(""), Text(rep.diagnosis, style="bold yellow")])
     if text.shows_mode(rep, verbose):
