@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import Any, Callable
 
 from . import verdict
@@ -103,7 +104,8 @@ def check(
     counter = Counter(progress, total)
     with worker_pool((objective, complex_), plan.workers, total) as pool:
         float64 = Float64Gradients(loss, grad, p)
-        point = Point(objective, complex_, f0, noise, options, plan.method, float64, counter, pool)
+        point = Point(objective, complex_, f0, noise, options, plan.method, float64, counter,
+                      lambda arrays: analytic_gradients(loss, grad, replace(p, arrays=tuple(arrays)))[0], pool)
         results = [verdict.measured(point, plan, i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
         moved = objective.restore_and_list_changes()
         if moved:  # the loss changed its parameters while perturbed: measure again, the loss now gets copies

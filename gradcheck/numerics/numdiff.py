@@ -130,6 +130,7 @@ class Refined:
     left: np.ndarray  # one-sided slopes (f(x) - f(x - h/2)) / (h/2)
     right: np.ndarray  # (f(x + h/2) - f(x)) / (h/2)
     kink: np.ndarray  # True where the one-sided slopes disagree and do not converge: not differentiable
+    rough: np.ndarray  # True where the gaps do not halve with the step: a kink at or near the point, or several
     order: np.ndarray  # observed order of the Taylor remainder of a candidate slope
 
 
@@ -149,13 +150,15 @@ _KINK_SIGMAS = 10.0
 
 
 def one_sided(f0, fplus, fminus, plus2, minus2, h, noise):
-    """The one-sided slopes at step h/2, and where they reveal a kink.
+    """The one-sided slopes at step h/2, where they reveal a kink, and where the function is not smooth at all.
 
     A smooth function's one-sided slopes differ by about h·f''; the gap halves
     with the step. At a kink it stays: a kink is where the gaps at h and at h/2
     are both far beyond rounding (``_KINK_SIGMAS`` standard deviations: a gap
     at step t carries rounding of about √6·noise/t), have one sign, and the
-    smaller step keeps at least three quarters of the gap.
+    smaller step keeps at least three quarters of the gap. Rough is wider:
+    the gap at h/2 differs from half the gap at h by more than rounding
+    explains, as when the steps cross kinks a little way off the point.
     """
     left = (f0 - minus2) / (h / 2)
     right = (plus2 - f0) / (h / 2)
@@ -164,7 +167,8 @@ def one_sided(f0, fplus, fminus, plus2, minus2, h, noise):
     rounding = np.sqrt(6.0) * noise / h  # one standard deviation of the gap at step h
     significant = (np.abs(gap_h) > _KINK_SIGMAS * rounding) & (np.abs(gap_h2) > _KINK_SIGMAS * 2 * rounding)
     kink = significant & (np.sign(gap_h) == np.sign(gap_h2)) & (np.abs(gap_h2) > 0.75 * np.abs(gap_h))
-    return left, right, kink
+    rough = np.abs(gap_h2 - gap_h / 2) > _KINK_SIGMAS * 2.1 * rounding  # σ of gap_h2 − gap_h/2 is √4.25·rounding
+    return left, right, kink, rough
 
 
 def refine(
@@ -193,9 +197,9 @@ def refine(
     value, truncation = richardson(d1, d2)
     rounding = 2.0 * noise / h
     error = truncation + rounding
-    left, right, kink = one_sided(f0, fplus, fminus, plus2, minus2, h, noise)
+    left, right, kink, rough = one_sided(f0, fplus, fminus, plus2, minus2, h, noise)
     with np.errstate(divide="ignore", invalid="ignore"):
         r1 = np.abs(fplus - f0 - h * slope)
         r2 = np.abs(plus2 - f0 - h / 2 * slope)
         order = np.log2(r1 / r2)
-    return Refined(value, error, left, right, kink, order)
+    return Refined(value, error, left, right, kink, rough, order)

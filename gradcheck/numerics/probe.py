@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..errors import loss_not_finite, user_code_raised
-from . import numdiff
 from .compare import comparable, tolerance
+from .directional import Directional, Slope
+from .nearby import Nearby
 from .sampling import Point
 
 LOCATE_EVALUATIONS = 300  # loss evaluations group testing may spend on one tensor
@@ -20,70 +21,6 @@ GUARANTEE = ("probe mode: each tensor was checked along {probes} random Gaussian
              "the slope tolerance (detail 'catches_error_norm') is caught with probability ≥ 1 − {miss:.1e}; smaller "
              "errors may pass, and the indices of wrong entries come from group testing; mode='full' checks every "
              "entry")
-
-
-class Directional:
-    """Slopes of the loss along whole-tensor directions: central differences, refined by Richardson.
-
-    ``f`` reads the flat buffer ``x`` in place (an objective's buffer): a slope
-    moves the whole of ``x`` along the direction and puts it back exactly.
-    """
-
-    def __init__(self, f: Callable[[], float], x: np.ndarray, f0: float, noise: float, dtype,
-                 relative_noise: float = 0.0) -> None:
-        self.f, self.x, self.f0, self.noise = f, x, f0, noise
-        self.t = float(numdiff.step_size(np.zeros(1), dtype, "central", relative_noise)[0])
-        self.scale = np.maximum(1.0, np.abs(x))
-        self.evaluations = 0
-
-    def _pair(self, w: np.ndarray, t: float) -> tuple[float, float]:
-        original = self.x.copy()
-        try:
-            self.x[:] = original + t * w
-            plus = self.f()
-            self.x[:] = original - t * w
-            minus = self.f()
-        finally:
-            self.x[:] = original
-        self.evaluations += 2
-        return plus, minus
-
-    def slope(self, w: np.ndarray) -> Slope:
-        """The central difference along ``w`` and its rounding error."""
-        plus, minus = self._pair(w, self.t)
-        value = (plus - minus) / (2 * self.t)
-        return Slope(value, self.noise / self.t, value, value, plus, minus)
-
-    def refine(self, w: np.ndarray, first: Slope) -> Slope:
-        """A second look at half the step: the Richardson value, its error, and the one-sided slopes at a kink."""
-        plus, minus = self._pair(w, self.t / 2)
-        value, truncation = numdiff.richardson(np.float64(first.value), np.float64((plus - minus) / self.t))
-        left, right, kink = numdiff.one_sided(self.f0, first.plus, first.minus, plus, minus, self.t, self.noise)
-        low, high = (min(left, right), max(left, right)) if kink else (value, value)
-        return Slope(float(value), float(truncation) + 2 * self.noise / self.t, float(low), float(high), plus, minus)
-
-    def direction(self, rng: np.random.Generator, subset: np.ndarray | None = None) -> np.ndarray:
-        """A Gaussian direction scaled like the entries (max(1, |x|)), on ``subset`` only when given."""
-        w = np.zeros_like(self.scale)
-        if subset is None:
-            w[:] = rng.standard_normal(w.size) * self.scale
-        else:
-            w[subset] = rng.standard_normal(len(subset)) * self.scale[subset]
-        return w
-
-
-class Slope(NamedTuple):
-    """A measured slope: its value and error, and the interval [low, high] of valid slopes (wider at a kink)."""
-
-    value: float
-    error: float
-    low: float
-    high: float
-    plus: float
-    minus: float
-
-    def admits(self, slope: float, tol: float) -> bool:
-        return self.low - tol <= slope <= self.high + tol
 
 
 def measure(directional: Directional, analytic: np.ndarray | None, rng: np.random.Generator, count: int,
@@ -197,8 +134,31 @@ def measure_probe(point: Point, index: int, name: str, analytic: np.ndarray | No
     if not np.all(np.isfinite([v for slope in slopes for v in slope])):
         raise loss_not_finite("not finite", f"when {name!r} is moved along a probe direction; the loss must be "
                               "finite near the given point", found="nan or inf")
+    if af is not None:
+        slopes = _off_kinks(point, index, directions, slopes, af, a_dtype)
     return ProbeMeasurement(directions, tuple(slopes), a_dtype, af,
                             Prober(directional, rng, options.rtol, options.atol))
+
+
+def _off_kinks(point: Point, index: int, directions: np.ndarray, slopes: list[Slope], af: np.ndarray,
+               a_dtype) -> list[Slope]:
+    """The slopes along which the loss is not smooth and the analytic one disagrees, judged at a nearby point.
+
+    A direction that agrees there admits the analytic slope at the point too:
+    what disagreed was the convention at a kink, not the backward.
+    """
+    rtol, atol = point.options.rtol, point.options.atol
+    suspects = [j for j, (w, s) in enumerate(zip(directions, slopes))
+                if s.rough and _disagrees(af @ w, np.abs(af) @ np.abs(w), s, a_dtype, rtol, atol)]
+    if not suspects:
+        return slopes
+    slopes = list(slopes)
+    with Nearby(point) as nearby:
+        for j in suspects:
+            if nearby.slope_agrees(index, directions[j], a_dtype):
+                a = float(af @ directions[j])
+                slopes[j] = slopes[j]._replace(low=min(slopes[j].low, a), high=max(slopes[j].high, a))
+    return slopes
 
 
 def entry_values(point: Point, index: int, name: str, analytic_flat: np.ndarray,

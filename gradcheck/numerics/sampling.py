@@ -52,6 +52,7 @@ class Point:
     method: str  # the method the plan settled on: central, richardson or complex-step
     float64: Float64Gradients
     counter: Counter
+    gradients_at: Callable[[Sequence[np.ndarray]], list] = field(repr=False, default=lambda arrays: [])
     pool: WorkerPool | None = field(default=None, repr=False)
 
     @property
@@ -93,10 +94,10 @@ class Point:
         return samples
 
     def refine(self, index: int, name: str, steps: np.ndarray, indices: np.ndarray, fplus: np.ndarray,
-               fminus: np.ndarray, slope: np.ndarray) -> numdiff.Refined:
-        """:func:`numdiff.refine` on the real objective, a failure named by entry."""
+               fminus: np.ndarray, slope: np.ndarray, f0: float | None = None) -> numdiff.Refined:
+        """:func:`numdiff.refine` on the real objective (whose value where it stands is ``f0``), failures named."""
         try:
-            return numdiff.refine(self.real, self.real.flat[index], steps, indices, self.f0, fplus, fminus,
-                                  self.noise, slope)
+            return numdiff.refine(self.real, self.real.flat[index], steps, indices, self.f0 if f0 is None else f0,
+                                  fplus, fminus, self.noise, slope)
         except EvaluationFailed as exc:
             raise evaluation_error(exc, name, self.real.buffers[index].shape) from exc.cause
