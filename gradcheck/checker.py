@@ -98,7 +98,7 @@ def check(
         return verdict.refusal(p, analytic, objective.calls, why, notes)
     noise, seconds, noise_notes = noise_and_notes(objective, f0, seed)
     total = sum(a.size for a in p.arrays)
-    plan = make_plan(options, total, seconds, time_limit)
+    plan = make_plan(options, total, seconds, time_limit, noise / abs(f0) if f0 else 0.0)
     complex_ = complex_objective(loss, p, grad is None, f0, objective) if plan.tries_complex_step else None
     plan = plan.settled(complex_analytic=complex_ is not None)
     counter = Counter(progress, total)

@@ -11,13 +11,15 @@ from . import numdiff
 from .objective import Objective
 
 _NOISE_POINTS = 9  # samples for the noise estimate: f at x + j·s, j = -4 … 4
-# The scales s of the moves, relative to each entry, tried in order: the first one the loss resolves is used.
-# A tiny move sees a float64 loss's rounding and almost never crosses a kink (a ReLU at 0, a max with ties), whose
-# piecewise-linear break would pass for noise in the high differences; a loss computed in float32 inside cannot
-# resolve it (its values repeat), and is measured at 1e-6, above float32's resolution, where the smooth part of
-# the loss still vanishes from the high differences.
-_NOISE_SCALES = (2.0 ** -30, 1e-6)
-_RESOLVED = _NOISE_POINTS - 2  # distinct values among the samples that show the loss resolves a scale
+# The moves, tried in order; the first one the loss resolves is used. First every entry x by 2^-30·x: a float64
+# loss's rounding shows, and a kink (a ReLU at 0, a max with ties), whose piecewise-linear break would pass for
+# noise in the high differences, is almost never crossed. A loss that computes in float32 inside cannot resolve
+# it: a relative move below float32's spacing (2^-24) rounds every entry back to itself and the values repeat.
+# Then every entry by 1e-6·max(1, |x|), above float32's resolution, where the smooth part of the loss still
+# vanishes from the high differences.
+_TINY = 2.0 ** -30
+_NOISE_SHIFT = 1e-6
+_RESOLVED = _NOISE_POINTS - 2  # distinct values among the samples that show the loss resolves a move
 
 
 def _table(objective: Objective, f0: float, start: list, shifts: list, seconds: list) -> list[float]:
@@ -43,17 +45,31 @@ def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> 
     """The loss's noise level near the point, and the median seconds one evaluation takes.
 
     Every entry moves at once, along one random sign pattern, by multiples of
-    the smallest scale the loss resolves (see ``_NOISE_SCALES``).
+    the smallest move the loss resolves (see ``_TINY``).
     """
     eps = np.finfo(objective.dtype).eps
     start = [buffer.copy() for buffer in objective.buffers]
-    signs = [np.maximum(1.0, np.abs(x)) * rng.choice((-1.0, 1.0), x.shape) for x in start]
+    signs = [rng.choice((-1.0, 1.0), x.shape) for x in start]
+    moves = [[max(_NOISE_SHIFT, 64 * eps) * np.maximum(1.0, np.abs(x)) * s for x, s in zip(start, signs)]]
+    if 64 * eps < _TINY:
+        moves.insert(0, [_TINY * x * s for x, s in zip(start, signs)])
     seconds: list[float] = []
-    for scale in sorted({max(s, 64 * eps) for s in _NOISE_SCALES}):
-        values = _table(objective, f0, start, [scale * s for s in signs], seconds)
+    for shifts in moves:
+        values = _table(objective, f0, start, shifts, seconds)
         if len(set(values)) >= _RESOLVED:
             break
-    return max(numdiff.kink_free_noise_level(values), eps * abs(f0)), float(np.median(seconds))
+    floor = _returned_precision(values, eps) * abs(f0)
+    return max(numdiff.kink_free_noise_level(values), floor), float(np.median(seconds))
+
+
+def _returned_precision(values: list[float], eps: float) -> float:
+    """The machine epsilon of the narrowest float type that holds every value: a loss computed in float32
+    returns float32 numbers, whose rounding (half their spacing) is the least noise each of them carries."""
+    with np.errstate(over="ignore"):
+        for dtype in (np.float16, np.float32):
+            if np.finfo(dtype).eps > eps and all(float(dtype(v)) == v for v in values):
+                return float(np.finfo(dtype).eps) / 2
+    return eps
 
 
 def noise_and_notes(objective: Objective, f0: float, seed: int) -> tuple[float, float, list[str]]:

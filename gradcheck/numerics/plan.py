@@ -9,6 +9,7 @@ from ..errors import CheckError
 from ..options import CheckOptions, Method, Mode
 
 PARALLEL_SECONDS = 2.0  # a full check estimated longer than this uses every core by default
+LOW_PRECISION = 1e3 * 2.0 ** -52  # relative noise above this: the loss computes in lower precision than float64
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,16 @@ class Plan:
                        notes=self.notes + ("auto: the loss is not complex-analytic, central differences used",))
 
 
-def make_plan(options: CheckOptions, entries: int, seconds: float, time_limit: float | None = None) -> Plan:
+def make_plan(options: CheckOptions, entries: int, seconds: float, time_limit: float | None = None,
+              relative_noise: float = 0.0) -> Plan:
     """The plan for ``entries`` parameter entries whose loss takes ``seconds`` per evaluation.
 
     A full check costs two evaluations per entry. mode="auto" runs it when it
     fits the budget (and the time limit), else probes; a full check that
-    cannot finish within ``time_limit`` is refused up front.
+    cannot finish within ``time_limit`` is refused up front. A loss whose
+    values carry rounding far above float64's (``relative_noise``: it
+    computes in float32 inside) is measured by Richardson differences at
+    larger steps, whose error is about five times smaller at that precision.
     """
     estimate = 2 * entries * seconds
     cost = f"a full check is estimated at {estimate:.3g} s ({2 * entries} loss evaluations of {1e3 * seconds:.3g} ms)"
@@ -67,5 +72,10 @@ def make_plan(options: CheckOptions, entries: int, seconds: float, time_limit: f
     workers = options.workers
     if workers is None:
         workers = (os.cpu_count() or 1) if estimate > PARALLEL_SECONDS else 1
+    if options.method == "central" and relative_noise > LOW_PRECISION:
+        note = (f"the loss's values carry rounding of {relative_noise:.2g} of the loss, far above float64's: full "
+                "mode measures by Richardson differences at larger steps (4 loss evaluations per entry), whose error "
+                "stays near that precision's limit")
+        return Plan("full", "richardson", int(workers), reason, (note,))
     return Plan("full", options.method, int(workers), reason,
                 tries_complex_step=options.method in ("auto", "complex-step"))
