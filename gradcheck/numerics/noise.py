@@ -64,7 +64,13 @@ def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> 
 
 def _returned_precision(values: list[float], eps: float) -> float:
     """The machine epsilon of the narrowest float type that holds every value: a loss computed in float32
-    returns float32 numbers, whose rounding (half their spacing) is the least noise each of them carries."""
+    returns float32 numbers, whose rounding (half their spacing) is the least noise each of them carries.
+
+    Only values that differ tell: a loss that gives one value everywhere (a saturated unit, a flat region) may
+    happen to give a float32 number.
+    """
+    if len(set(values)) < _RESOLVED:
+        return eps
     with np.errstate(over="ignore"):
         for dtype in (np.float16, np.float32):
             if np.finfo(dtype).eps > eps and all(float(dtype(v)) == v for v in values):
