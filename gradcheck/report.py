@@ -41,6 +41,7 @@ class Detail(TypedDict, total=False):
     kink_indices: List[int]  # flat indices of the first of them
     wrong_at_kinks: int  # wrong entries whose analytic value lies outside the one-sided slopes
     nearby: int  # entries not differentiable at the point whose gradient is right a little way off it
+    inconclusive_entries: int  # entries of an ok gradient too small against their error to certify
     order: float  # median observed order of the Taylor remainder of the wrong entries
     probes: int  # probe mode: directions per tensor
     catches_error_norm: float  # probe mode: the error size caught with probability 1 − miss_probability

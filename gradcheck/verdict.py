@@ -54,6 +54,8 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     if diagnosis.kind == Kind.INCONCLUSIVE:
         diagnosis = _what_would_decide(diagnosis, point)
     size = numerical.size
+    if diagnosis.kind == Kind.OK and evidence.resolved() < size:  # right, but not every entry could be told
+        diagnosis = replace(diagnosis, detail={**diagnosis.detail, "inconclusive_entries": size - evidence.resolved()})
     if comparison is None:
         mismatched, max_abs, max_rel, rel = size, float("inf"), float("inf"), None
         if a is not None and a.shape == shape:

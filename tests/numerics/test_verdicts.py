@@ -188,3 +188,8 @@ class TestInconclusive:
     def test_every_result_says_what_error_it_would_have_caught(self):
         report = gradcheck.check(lambda w: float(np.sum(w ** 2)), lambda w: 2 * w, np.array([1.0, -2.0, 3.0]))
         assert 0 < report["param"].detectable <= 1e-5
+
+    def test_the_tiny_entries_of_a_right_gradient_are_counted_not_certified(self):
+        scale = np.array([1.0, 2.0, 1e-30])  # the third entry's gradient is far below any numerical error
+        report = gradcheck.check(lambda w: float(np.sum(scale * w ** 2)), lambda w: 2 * scale * w, np.ones(3))
+        assert report["param"].kind == "ok" and report["param"].detail["inconclusive_entries"] == 1
