@@ -42,6 +42,7 @@ class Detail(TypedDict, total=False):
     wrong_at_kinks: int  # wrong entries whose analytic value lies outside the one-sided slopes
     nearby: int  # entries not differentiable at the point whose gradient is right a little way off it
     inconclusive_entries: int  # entries of an ok gradient too small against their error to certify
+    unjudged: int  # entries crossing kinks within every step, at the point and nearby: not judged either way
     order: float  # median observed order of the Taylor remainder of the wrong entries
     probes: int  # probe mode: directions per tensor
     catches_error_norm: float  # probe mode: the error size caught with probability 1 − miss_probability

@@ -121,10 +121,12 @@ def _detectable(tol, gradient, norm: bool = False) -> float:
     """The smallest error, relative to the gradient's size, the check was sure to catch.
 
     Full mode: an error larger than this fraction of the largest entry, in
-    any entry. Probe mode: an error vector whose (scaled) norm is this
-    fraction of the gradient's, with the probes' probability.
+    any entry the check could judge. Probe mode: an error vector whose
+    (scaled) norm is this fraction of the gradient's, with the probes'
+    probability.
     """
-    if gradient is None:
+    tol = np.asarray(tol)[np.isfinite(tol)]
+    if gradient is None or not tol.size:
         return float("inf")
     size = float(np.linalg.norm(gradient)) if norm else float(np.max(np.abs(gradient), initial=0.0))
     return float(np.max(tol)) / size if size > 0 else float("inf")

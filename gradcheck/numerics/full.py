@@ -127,12 +127,15 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     off_kinks = still & refined.rough
     if off_kinks.any():  # not differentiable here: the gradient is checked where it is defined, a little way off
         with Nearby(point) as nearby:
-            right_nearby = nearby.entries_agree(index, name, idx[off_kinks], a_dtype)
-        accepted = np.flatnonzero(off_kinks)[right_nearby]
-        still[accepted] = False
+            right, told = nearby.entries_agree(index, name, idx[off_kinks], a_dtype)
+        accepted, untold = np.flatnonzero(off_kinks)[right], np.flatnonzero(off_kinks)[~told]
+        still[accepted] = still[untold] = False
         value[idx[accepted]] = np.clip(af[idx[accepted]], low[accepted], high[accepted])
+        tol[idx[untold]] = np.inf  # kinks within every step, here and nearby: this entry cannot be judged
         if accepted.size:
             detail["nearby"] = int(accepted.size)
+        if untold.size:
+            detail["unjudged"] = int(untold.size)
     if (refined.kink & still).any():
         detail["wrong_at_kinks"] = int((refined.kink & still).sum())
     orders = refined.order[still]

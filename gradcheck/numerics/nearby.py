@@ -4,7 +4,7 @@ At a kink (a ReLU whose input is exactly 0, a max over ties) the gradient a
 backward computes is a convention, such as relu'(0) = 0, and when several
 kinks meet at the point it may lie outside the one-sided derivatives of the
 coordinate. The code is then checked where its gradient is defined: every
-entry moved by a seeded random fraction (up to 2⁻¹⁰) of itself, far beyond any finite-difference
+entry moved by a seeded random 2⁻¹¹ to 2⁻¹⁰ of itself, far beyond any finite-difference
 step, so that the kinks lie well away from the steps taken there.
 """
 
@@ -33,8 +33,10 @@ class Nearby:
         rng = np.random.default_rng([self.point.options.seed, 2 ** 31 - 1])
         self._start = [b.copy() for b in objective.buffers]
         for buffer, x in zip(objective.buffers, self._start):
-            # uniform, not ±1: integer data and weights would let moves of one size cancel into a tie again
-            buffer[...] = x + SHIFT * np.maximum(1.0, np.abs(x)) * rng.uniform(-1.0, 1.0, x.shape)
+            # of random size, not ±1: integer data and weights would let moves of one size cancel into a tie
+            # again; at least half the shift, so that no entry stays near where it was
+            size = rng.uniform(0.5, 1.0, x.shape) * rng.choice((-1.0, 1.0), x.shape)
+            buffer[...] = x + SHIFT * np.maximum(1.0, np.abs(x)) * size
         try:
             self.f0 = float(objective())
             arrays = [b.astype(a.dtype) for b, a in zip(objective.buffers, objective.params.arrays)]
@@ -57,18 +59,20 @@ class Nearby:
             return None
         return np.asarray(g, dtype=np.float64).reshape(-1)
 
-    def entries_agree(self, index: int, name: str, indices: np.ndarray, a_dtype) -> np.ndarray:
-        """Which of the entries ``indices`` have a right gradient at the nearby point."""
+    def entries_agree(self, index: int, name: str, indices: np.ndarray, a_dtype) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the entries ``indices`` have a right gradient at the nearby point, and which were measured
+        cleanly enough there to tell (the rest cross kinks there too, as float32's large steps do)."""
         g = self.gradient(index)
+        nothing = np.zeros(indices.size, dtype=bool)
         if g is None:
-            return np.zeros(indices.size, dtype=bool)
+            return nothing, ~nothing
         point = self.point
         h = point.steps(index, "central")
         try:
             fplus, fminus = point.sample(self.objective, index, name, h, (1, -1), indices)
             refined = point.refine(index, name, h, indices, fplus, fminus, g[indices], f0=self.f0)
         except CheckError:
-            return np.zeros(indices.size, dtype=bool)
+            return nothing, ~nothing
         options, scale = point.options, float(np.max(np.abs(g), initial=0.0))
         tol = tolerance(refined.value, refined.error, a_dtype, options.rtol, options.atol, scale=scale)
         smooth = ~refined.rough & (np.abs(g[indices] - refined.value) <= tol)
@@ -78,10 +82,12 @@ class Nearby:
         # value: the central difference at h/2 alone, which does not reach it, must then agree within rounding.
         half = (refined.left + refined.right) / 2
         tol_half = tolerance(half, 2 * point.noise / h[indices], a_dtype, options.rtol, options.atol, scale=scale)
-        return smooth | one_side | (np.abs(g[indices] - half) <= tol_half)
+        agree = smooth | one_side | (np.abs(g[indices] - half) <= tol_half)
+        return agree, agree | ~refined.rough
 
-    def slope_agrees(self, index: int, w: np.ndarray, a_dtype) -> bool:
-        """Whether the gradient at the nearby point agrees with the loss's slope there along the direction ``w``."""
+    def slope_agrees(self, index: int, w: np.ndarray, a_dtype) -> bool | None:
+        """Whether the gradient at the nearby point agrees with the loss's slope there along the direction ``w``;
+        None when the slope there is not smooth either and cannot tell."""
         g = self.gradient(index)
         if g is None:
             return False
@@ -99,4 +105,6 @@ class Nearby:
         tol_half = float(tolerance(half, 2 * point.noise / near.t, a_dtype, rtol, atol, scale=scale))
         # admits: the refined slope, or at a kink that still lies within t/2 of the nearby point, either one-sided
         # slope (the nearby point is on one side of it)
-        return refined.admits(a, tol) or abs(a - half) <= tol_half
+        if refined.admits(a, tol) or abs(a - half) <= tol_half:
+            return True
+        return None if refined.rough else False

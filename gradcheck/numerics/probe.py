@@ -155,9 +155,12 @@ def _off_kinks(point: Point, index: int, directions: np.ndarray, slopes: list[Sl
     slopes = list(slopes)
     with Nearby(point) as nearby:
         for j in suspects:
-            if nearby.slope_agrees(index, directions[j], a_dtype):
+            agrees = nearby.slope_agrees(index, directions[j], a_dtype)
+            if agrees:
                 a = float(af @ directions[j])
                 slopes[j] = slopes[j]._replace(low=min(slopes[j].low, a), high=max(slopes[j].high, a))
+            elif agrees is None:  # kinks along this direction here and nearby: it cannot tell
+                slopes[j] = slopes[j]._replace(error=float("inf"), low=-float("inf"), high=float("inf"))
     return slopes
 
 
