@@ -74,6 +74,7 @@ class ParamResult:
     analytic: np.ndarray | None = field(default=None, repr=False)
     numerical: np.ndarray | None = field(default=None, repr=False)
     rel_error: np.ndarray | None = field(default=None, repr=False)
+    wrong_entries: np.ndarray | None = field(default=None, repr=False)  # bool, where the values disagree
 
     def to_dict(self) -> dict[str, Any]:
         """Everything the result shows, as JSON-safe data."""

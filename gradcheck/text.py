@@ -28,6 +28,7 @@ class ParamResult(Protocol):
     analytic: Optional[np.ndarray]
     numerical: Optional[np.ndarray]
     rel_error: Optional[np.ndarray]
+    wrong_entries: Optional[np.ndarray]
 
 
 class Report(Protocol):
@@ -201,9 +202,10 @@ def failure(r: ParamResult, verbose: bool = False) -> list[str]:
 
 
 def _first_entries(r: ParamResult) -> list[str]:
+    """The mismatched entries with the largest relative errors, in index order."""
     a = np.asarray(r.analytic, dtype=np.float64)
     n = np.asarray(r.numerical, dtype=np.float64)
-    wrong = np.abs(a - n) > 0
+    wrong = np.abs(a - n) > 0 if r.wrong_entries is None else r.wrong_entries
     order = np.argsort(-(r.rel_error * wrong).reshape(-1), kind="stable")[: min(_FIRST, r.mismatched)]
     if not len(order):
         return []

@@ -68,7 +68,7 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
                        grad_shape=None if a is None else a.shape, size=size, mismatched=mismatched,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint,
                        detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, numerical),
-                       analytic=a, numerical=numerical, rel_error=rel)
+                       analytic=a, numerical=numerical, rel_error=rel, wrong_entries=evidence.mismatched)
 
 
 def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, shape: tuple[int, ...]) -> ParamResult:

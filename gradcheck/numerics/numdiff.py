@@ -167,7 +167,9 @@ def one_sided(f0, fplus, fminus, plus2, minus2, h, noise):
     rounding = np.sqrt(6.0) * noise / h  # one standard deviation of the gap at step h
     significant = (np.abs(gap_h) > _KINK_SIGMAS * rounding) & (np.abs(gap_h2) > _KINK_SIGMAS * 2 * rounding)
     kink = significant & (np.sign(gap_h) == np.sign(gap_h2)) & (np.abs(gap_h2) > 0.75 * np.abs(gap_h))
-    rough = np.abs(gap_h2 - gap_h / 2) > _KINK_SIGMAS * 2.1 * rounding  # σ of gap_h2 − gap_h/2 is √4.25·rounding
+    # Rough only sends a disagreeing entry to be judged at a nearby point, which a wrong gradient fails there too:
+    # three standard deviations (σ of gap_h2 − gap_h/2 is √4.25·rounding) keep it below the tolerance.
+    rough = np.abs(gap_h2 - gap_h / 2) > 3 * 2.1 * rounding
     return left, right, kink, rough
 
 
