@@ -76,8 +76,9 @@ class Nearby:
         options, scale = point.options, float(np.max(np.abs(g), initial=0.0))
         tol = tolerance(refined.value, refined.error, a_dtype, options.rtol, options.atol, scale=scale)
         smooth = ~refined.rough & (np.abs(g[indices] - refined.value) <= tol)
-        low, high = np.minimum(refined.left, refined.right), np.maximum(refined.left, refined.right)
-        one_side = refined.kink & (g[indices] >= low - tol) & (g[indices] <= high + tol)
+        # A kink within h/2 of the nearby point, which lies on one side of it: the gradient is that side's slope.
+        side = (np.abs(g[indices] - refined.left) <= tol) | (np.abs(g[indices] - refined.right) <= tol)
+        one_side = refined.kink & side
         # A kink may still lie between h/2 and h of the nearby point, spoiling the step h and so Richardson's
         # value: the central difference at h/2 alone, which does not reach it, must then agree within rounding.
         half = (refined.left + refined.right) / 2
@@ -103,8 +104,8 @@ class Nearby:
         tol = float(tolerance(refined.value, refined.error, a_dtype, rtol, atol, scale=scale))
         half = (refined.plus - refined.minus) / near.t  # the central difference at t/2, as in entries_agree
         tol_half = float(tolerance(half, 2 * point.noise / near.t, a_dtype, rtol, atol, scale=scale))
-        # admits: the refined slope, or at a kink that still lies within t/2 of the nearby point, either one-sided
-        # slope (the nearby point is on one side of it)
-        if refined.admits(a, tol) or abs(a - half) <= tol_half:
+        # the refined slope, or at a kink that still lies within t/2 of the nearby point, the slope of the side the
+        # nearby point is on: one of the two one-sided slopes, not anything between them
+        if abs(a - refined.low) <= tol or abs(a - refined.high) <= tol or abs(a - half) <= tol_half:
             return True
         return None if refined.rough else False

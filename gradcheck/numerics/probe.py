@@ -142,14 +142,21 @@ def measure_probe(point: Point, index: int, name: str, analytic: np.ndarray | No
 
 def _off_kinks(point: Point, index: int, directions: np.ndarray, slopes: list[Slope], af: np.ndarray,
                a_dtype) -> list[Slope]:
-    """The slopes along which the loss is not smooth and the analytic one disagrees, judged at a nearby point.
+    """The slopes the analytic one disagrees with, and those with a kink, judged again at a nearby point.
 
     A direction that agrees there admits the analytic slope at the point too:
-    what disagreed was the convention at a kink, not the backward.
+    what disagreed was the convention at a kink, not the backward. Every
+    disagreeing direction goes (a whole-tensor direction meets every tie a
+    tensor has, and a tie's jump may sit below what the gaps can show); a
+    wrong gradient disagrees there as well, at a few evaluations per probe.
+    So does every direction with a kink: the interval between its one-sided
+    slopes grows with every tie the direction meets at once, wide enough to
+    admit a wrong slope; a kinked direction wrong nearby counts its point
+    estimate only.
     """
     rtol, atol = point.options.rtol, point.options.atol
     suspects = [j for j, (w, s) in enumerate(zip(directions, slopes))
-                if s.rough and _disagrees(af @ w, np.abs(af) @ np.abs(w), s, a_dtype, rtol, atol)]
+                if s.low < s.high or _disagrees(af @ w, np.abs(af) @ np.abs(w), s, a_dtype, rtol, atol)]
     if not suspects:
         return slopes
     slopes = list(slopes)
@@ -161,6 +168,8 @@ def _off_kinks(point: Point, index: int, directions: np.ndarray, slopes: list[Sl
                 slopes[j] = slopes[j]._replace(low=min(slopes[j].low, a), high=max(slopes[j].high, a))
             elif agrees is None:  # kinks along this direction here and nearby: it cannot tell
                 slopes[j] = slopes[j]._replace(error=float("inf"), low=-float("inf"), high=float("inf"))
+            else:
+                slopes[j] = slopes[j]._replace(low=slopes[j].value, high=slopes[j].value)
     return slopes
 
 
