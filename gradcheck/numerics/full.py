@@ -9,7 +9,8 @@ import numpy as np
 
 from .compare import Comparison, comparable, compare, tolerance
 from .nearby import Nearby
-from .numdiff import central, richardson
+from .numdiff import Refined, central, richardson
+from .plan import LOW_PRECISION
 from .sampling import Point
 
 _AMBIGUOUS = 4.0  # a refined difference within this many tolerances is judged by its convergence order
@@ -77,6 +78,36 @@ def measure_full(point: Point, index: int, name: str, analytic: np.ndarray | Non
     return FullMeasurement(value, error, tol, compare(af, value, tol, mismatched), detail)
 
 
+_SHRINK = (16.0, 256.0)  # how much smaller the steps of a rough entry's further looks are
+
+
+def _smaller_steps(point: Point, index: int, name: str, h: np.ndarray, idx: np.ndarray, refined: Refined,
+                   af: np.ndarray) -> tuple[Refined, np.ndarray]:
+    """Rough suspects measured again at steps 16 and then 256 times smaller; which were.
+
+    A coordinate along which the loss bends sharply (a weight times an input
+    of 1e4) is smooth at a small enough step, and a kink a little way off
+    the point drops out of it; a kink at the point stays, its one-sided
+    slopes now measured closer in. The rounding error grows as the step
+    shrinks, and the tolerance with it: a loss computed in lower precision
+    has none to spare, and keeps its steps.
+    """
+    fields = {f: np.array(getattr(refined, f), copy=True) for f in Refined.__dataclass_fields__}
+    shrunk = np.zeros(idx.size, dtype=bool)
+    for factor in _SHRINK if point.relative_noise <= LOW_PRECISION else ():
+        todo = np.flatnonzero(fields["rough"] & ~fields["kink"])
+        if not todo.size:
+            break
+        steps = h / factor
+        fp, fm = point.sample(point.real, index, name, steps, (1, -1), idx[todo])
+        again = point.refine(index, name, steps, idx[todo], fp, fm, af[idx[todo]])
+        better = ~again.rough | again.kink  # smooth at this step, or a kink pinned at the point
+        for f in fields:
+            fields[f][todo[better]] = getattr(again, f)[better]
+        shrunk[todo[better]] = True
+    return Refined(**fields), shrunk
+
+
 def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h: np.ndarray, value: np.ndarray,
                 error: np.ndarray, tol: np.ndarray, mismatched: np.ndarray, fplus, fminus) -> SecondLook:
     """The suspect entries re-measured, and which of them are still wrong.
@@ -97,12 +128,15 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     else:
         fplus, fminus = fplus[idx], fminus[idx]
     # Re-measured along the real axis only: the complex step has no one-sided slopes.
-    refined = point.refine(index, name, h, idx, fplus, fminus, af[idx])
+    refined, shrunk = _smaller_steps(point, index, name, h, idx, point.refine(index, name, h, idx, fplus, fminus,
+                                                                               af[idx]), af)
     value, error, tol = value.copy(), error.copy(), tol.copy()
     if point.method == "richardson":  # a third level: Richardson at (2h, h) and (h, h/2), extrapolated again
-        extrapolated = refined.value + (refined.value - value[idx]) / 15.0
-        error[idx] = np.maximum(error[idx], np.abs(refined.value - value[idx]) / 15.0 + 2.0 * point.noise / h[idx])
-        value[idx] = extrapolated
+        third = idx[~shrunk]
+        r = refined.value[~shrunk]
+        error[third] = np.maximum(error[third], np.abs(r - value[third]) / 15.0 + 2.0 * point.noise / h[third])
+        value[third] = r + (r - value[third]) / 15.0
+        value[idx[shrunk]], error[idx[shrunk]] = refined.value[shrunk], refined.error[shrunk]
     else:
         value[idx] = refined.value
         error[idx] = np.maximum(error[idx], refined.error)

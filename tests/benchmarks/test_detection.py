@@ -1,0 +1,25 @@
+"""The detection benchmark runs, and on a few nets of each family gradcheck's verdicts hold."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+import detection  # noqa: E402
+
+
+@pytest.mark.parametrize("family", sorted(detection.families()))
+def test_gradcheck_full_raises_no_false_alarm_and_catches_a_1e_3_error_in_float64(family):
+    result = detection.run(nets=3, families=[family], dtypes=["float64"], tool_names=["gradcheck full"])
+    rates = result["families"][family]["float64"]["tools"]["gradcheck full"]
+    assert rates["false_alarm"] == 0 and rates["errors"] == 0
+    if family not in ("wide-scale", "l2-large"):  # their smallest entries' errors sit below the rounding of L
+        assert rates["detected"][1e-3] == 100
+
+
+def test_float32_nets_raise_no_false_alarm_and_catch_errors_down_to_float32s_limit():
+    # The few misses at 1e-2 are entries whose gradient is ~1e-3 of the loss: below float32's resolution there.
+    result = detection.run(nets=10, families=["smooth"], dtypes=["float32"], tool_names=["gradcheck full"])
+    rates = result["families"]["smooth"]["float32"]["tools"]["gradcheck full"]
+    assert rates["false_alarm"] == 0 and rates["detected"][1e-1] == 100 and rates["detected"][1e-2] >= 80
