@@ -4,8 +4,10 @@ At a kink (a ReLU whose input is exactly 0, a max over ties) the gradient a
 backward computes is a convention, such as relu'(0) = 0, and when several
 kinks meet at the point it may lie outside the one-sided derivatives of the
 coordinate. The code is then checked where its gradient is defined: every
-entry moved by a seeded random 2⁻¹¹ to 2⁻¹⁰ of itself, far beyond any finite-difference
-step, so that the kinks lie well away from the steps taken there.
+entry moved by a seeded random 2⁻¹¹ to 2⁻¹⁰ of itself, far beyond a float64
+loss's steps, so that the kinks lie well away from the steps taken there.
+(float32's larger steps may cross them there too: such an entry or direction
+is left unjudged rather than called wrong.)
 """
 
 from __future__ import annotations
