@@ -89,8 +89,10 @@ COLUMNS = ("parameter", "shape", "analytic shape", "kind", "mismatched", "max ab
 
 def row(r: ParamResult) -> tuple[str, ...]:
     """A parameter's cells under COLUMNS; the analytic shape only where it differs."""
-    kinks = r.detail.get("kinks")
-    kind = f"{r.kind} ({kinks} kink{'s' if kinks > 1 else ''})" if kinks else r.kind
+    kinks, unjudged = r.detail.get("kinks"), r.detail.get("unjudged")
+    counts = [f"{kinks} kink{'s' if kinks > 1 else ''}"] if kinks else []
+    counts += [f"{unjudged} unjudged"] if unjudged else []
+    kind = f"{r.kind} ({', '.join(counts)})" if counts else r.kind
     grad_shape = "" if r.grad_shape in (None, r.shape) else _shape(r.grad_shape)
     return (r.name, _shape(r.shape), grad_shape, kind, f"{r.mismatched} / {r.size}", _num(r.max_abs_error),
             _num(r.max_rel_error), _num(r.detectable))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -128,8 +128,12 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     else:
         fplus, fminus = fplus[idx], fminus[idx]
     # Re-measured along the real axis only: the complex step has no one-sided slopes.
-    refined, shrunk = _smaller_steps(point, index, name, h, idx, point.refine(index, name, h, idx, fplus, fminus,
-                                                                               af[idx]), af)
+    refined = point.refine(index, name, h, idx, fplus, fminus, af[idx])
+    if point.relative_noise > LOW_PRECISION:
+        # Steps this large (a few percent of each entry) cannot tell a kink from a smooth function that bends
+        # within them (a tanh saturating over the step): no kink is claimed, only roughness.
+        refined = replace(refined, kink=np.zeros_like(refined.kink), rough=refined.rough | refined.kink)
+    refined, shrunk = _smaller_steps(point, index, name, h, idx, refined, af)
     value, error, tol = value.copy(), error.copy(), tol.copy()
     if point.method == "richardson":  # a third level: Richardson at (2h, h) and (h, h/2), extrapolated again
         third = idx[~shrunk]
