@@ -121,30 +121,10 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     is not smooth at the point (several kinks met there, or crossed by the
     steps), when the gradient is right at a nearby point (:mod:`.nearby`).
     """
-    rtol, atol = point.options.rtol, point.options.atol
     idx = np.flatnonzero(mismatched)
-    if fplus is None:
-        fplus, fminus = point.sample(point.real, index, name, h, (1, -1), idx)
-    else:
-        fplus, fminus = fplus[idx], fminus[idx]
-    # Re-measured along the real axis only: the complex step has no one-sided slopes.
-    refined = point.refine(index, name, h, idx, fplus, fminus, af[idx])
-    if point.relative_noise > LOW_PRECISION:
-        # Steps this large (a few percent of each entry) cannot tell a kink from a smooth function that bends
-        # within them (a tanh saturating over the step): no kink is claimed, only roughness.
-        refined = replace(refined, kink=np.zeros_like(refined.kink), rough=refined.rough | refined.kink)
-    refined, shrunk = _smaller_steps(point, index, name, h, idx, refined, af)
-    value, error, tol = value.copy(), error.copy(), tol.copy()
-    if point.method == "richardson":  # a third level: Richardson at (2h, h) and (h, h/2), extrapolated again
-        third = idx[~shrunk]
-        r = refined.value[~shrunk]
-        error[third] = np.maximum(error[third], np.abs(r - value[third]) / 15.0 + 2.0 * point.noise / h[third])
-        value[third] = r + (r - value[third]) / 15.0
-        value[idx[shrunk]], error[idx[shrunk]] = refined.value[shrunk], refined.error[shrunk]
-    else:
-        value[idx] = refined.value
-        error[idx] = np.maximum(error[idx], refined.error)
-    tol[idx] = tolerance(value, error, a_dtype, rtol, atol)[idx]
+    refined, value, error = _remeasure(point, index, name, af, h, idx, value, error, fplus, fminus)
+    tol = tol.copy()
+    tol[idx] = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)[idx]
     diff = np.abs(af[idx] - value[idx])
     still = diff > tol[idx]
     low, high = np.minimum(refined.left, refined.right), np.maximum(refined.left, refined.right)
@@ -170,10 +150,7 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
         still[accepted] = still[untold] = False
         value[idx[accepted]] = np.clip(af[idx[accepted]], low[accepted], high[accepted])
         tol[idx[untold]] = np.inf  # kinks within every step, here and nearby: this entry cannot be judged
-        if accepted.size:
-            detail["nearby"] = int(accepted.size)
-        if untold.size:
-            detail["unjudged"] = int(untold.size)
+        detail.update({k: int(n.size) for k, n in (("nearby", accepted), ("unjudged", untold)) if n.size})
     if (refined.kink & still).any():
         detail["wrong_at_kinks"] = int((refined.kink & still).sum())
     orders = refined.order[still]
@@ -183,6 +160,33 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     still_wrong = np.zeros_like(mismatched)
     still_wrong[idx[still]] = True
     return SecondLook(value, error, tol, still_wrong, detail)
+
+
+def _remeasure(point: Point, index: int, name: str, af: np.ndarray, h: np.ndarray, idx: np.ndarray,
+               value: np.ndarray, error: np.ndarray, fplus, fminus) -> tuple[Refined, np.ndarray, np.ndarray]:
+    """The suspects ``idx`` measured again: at half the step, then at smaller steps where rough; new value arrays."""
+    if fplus is None:
+        fplus, fminus = point.sample(point.real, index, name, h, (1, -1), idx)
+    else:
+        fplus, fminus = fplus[idx], fminus[idx]
+    # Re-measured along the real axis only: the complex step has no one-sided slopes.
+    refined = point.refine(index, name, h, idx, fplus, fminus, af[idx])
+    if point.relative_noise > LOW_PRECISION:
+        # Steps this large (a few percent of each entry) cannot tell a kink from a smooth function that bends
+        # within them (a tanh saturating over the step): no kink is claimed, only roughness.
+        refined = replace(refined, kink=np.zeros_like(refined.kink), rough=refined.rough | refined.kink)
+    refined, shrunk = _smaller_steps(point, index, name, h, idx, refined, af)
+    value, error = value.copy(), error.copy()
+    if point.method == "richardson":  # a third level: Richardson at (2h, h) and (h, h/2), extrapolated again
+        third = idx[~shrunk]
+        r = refined.value[~shrunk]
+        error[third] = np.maximum(error[third], np.abs(r - value[third]) / 15.0 + 2.0 * point.noise / h[third])
+        value[third] = r + (r - value[third]) / 15.0
+        value[idx[shrunk]], error[idx[shrunk]] = refined.value[shrunk], refined.error[shrunk]
+    else:
+        value[idx] = refined.value
+        error[idx] = np.maximum(error[idx], refined.error)
+    return refined, value, error
 
 
 def _rounding_only(point: Point, index: int, af: np.ndarray, a_dtype, idx: np.ndarray, value: np.ndarray,
