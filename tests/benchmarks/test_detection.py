@@ -21,3 +21,10 @@ def test_float32_nets_raise_no_false_alarm_and_catch_errors_down_to_float32s_lim
     result = detection.run(nets=10, families=["smooth"], dtypes=["float32"], tool_names=["gradcheck full"])
     rates = result["families"]["smooth"]["float32"]["tools"]["gradcheck full"]
     assert rates["false_alarm"] == 0 and rates["detected"][1e-1] == 100 and rates["detected"][1e-2] >= 80
+
+
+def test_probe_mode_catches_a_10_percent_error_among_exact_ties_in_float64():
+    # A whole-tensor direction meets every tie at once; its one-sided interval must not swallow a wrong slope.
+    result = detection.run(nets=8, families=["relu-exact0"], dtypes=["float64"], tool_names=["gradcheck probe"])
+    rates = result["families"]["relu-exact0"]["float64"]["tools"]["gradcheck probe"]
+    assert rates["false_alarm"] == 0 and rates["detected"][1e-1] == 100

@@ -45,17 +45,31 @@ class TestKinks:
 
         assert gradcheck.check(loss, grad, {"x": np.array([1.0, 1.0, 0.5])}).ok
 
-    def test_several_relu_inputs_exactly_0_at_once_are_judged_a_little_way_off_the_point(self):
+    @staticmethod
+    def several_zeros(error: float = 0.0):
         x = np.array([[1.0, -1.0], [2.0, 1.0], [-1.0, 1.0]])  # rows of z = x @ w are exactly 0 for w = 0
         y = np.array([1.0, -2.0, 0.5])
 
         def loss_and_grad(p):
             z = x @ p["w"]
             r = relu(z) - y
-            return 0.5 * float(r @ r), {"w": x.T @ (r * (z > 0))}
+            return 0.5 * float(r @ r), {"w": x.T @ (r * (z > 0)) * (1 + error)}
 
-        report = gradcheck.check(loss_and_grad, None, {"w": np.zeros(2)})
+        return loss_and_grad, {"w": np.zeros(2)}
+
+    def test_several_relu_inputs_exactly_0_at_once_are_judged_a_little_way_off_the_point(self):
+        loss_and_grad, params = self.several_zeros()
+        report = gradcheck.check(loss_and_grad, None, params)
         assert report.ok and report["w"].detail["nearby"] >= 1
+
+    @pytest.mark.parametrize("mode", ["full", "probe"])
+    def test_several_relu_inputs_exactly_0_at_once_still_show_a_wrong_gradient(self, mode):
+        loss_and_grad, params = self.several_zeros(error=0.1)
+        assert not gradcheck.check(loss_and_grad, None, params, mode=mode).ok
+
+    def test_several_relu_inputs_exactly_0_at_once_are_right_in_probe_mode_too(self):
+        loss_and_grad, params = self.several_zeros()
+        assert gradcheck.check(loss_and_grad, None, params, mode="probe").ok
 
     @pytest.mark.parametrize("mode", ["full", "probe"])
     def test_a_linear_layer_never_gets_a_kink_label(self, mode):
@@ -66,6 +80,18 @@ class TestKinks:
         report = gradcheck.check(lambda w: float(np.sum(u * (x @ w))), lambda w: wrong, rng.normal(size=(5, 4)),
                                  mode=mode)
         assert not report.ok and "kinks" not in report["param"].detail
+
+
+class TestFloat32Kinks:
+    def test_a_tanh_saturating_within_float32s_step_gets_no_kink_label(self):
+        def loss_and_grad(p):
+            w = np.asarray(p["w"], dtype=np.float32)
+            z = np.float32(1e4) * w  # an input of 1e4: tanh saturates within a step of a few percent of w
+            t = np.tanh(z)
+            return float(np.sum(t)), {"w": (np.float32(1e4) * (1 - t * t)).astype(np.float32)}
+
+        report = gradcheck.check(loss_and_grad, None, {"w": np.array([1e-5, -2e-5, 3e-5], dtype=np.float32)})
+        assert report.ok and "kinks" not in report["w"].detail
 
 
 class TestNoise:
