@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CheckError
+from . import numdiff
 from .compare import tolerance
 from .directional import Directional
 from .sampling import Point
@@ -69,15 +70,26 @@ class Nearby:
         if g is None:
             return nothing, ~nothing
         point = self.point
-        h = point.steps(index, "central")
         try:
-            fplus, fminus = point.sample(self.objective, index, name, h, (1, -1), indices)
-            refined = point.refine(index, name, h, indices, fplus, fminus, g[indices], f0=self.f0)
+            if point.method == "richardson":  # as precise as the check at the point: Richardson, three levels
+                hr = point.steps(index, "richardson")
+                s = point.sample(self.objective, index, name, hr, (1, -1, 0.5, -0.5), indices)
+                h = hr / 2
+                r1, _ = numdiff.richardson(numdiff.central(s[0], s[1], hr[indices]),
+                                           numdiff.central(s[2], s[3], h[indices]))
+                refined = point.refine(index, name, h, indices, s[2], s[3], g[indices], f0=self.f0)
+                value = refined.value + (refined.value - r1) / 15.0
+                error = np.abs(refined.value - r1) / 15.0 + 2.0 * point.noise / h[indices]
+            else:
+                h = point.steps(index, "central")
+                fplus, fminus = point.sample(self.objective, index, name, h, (1, -1), indices)
+                refined = point.refine(index, name, h, indices, fplus, fminus, g[indices], f0=self.f0)
+                value, error = refined.value, refined.error
         except CheckError:
             return nothing, ~nothing
         options, scale = point.options, float(np.max(np.abs(g), initial=0.0))
-        tol = tolerance(refined.value, refined.error, a_dtype, options.rtol, options.atol, scale=scale)
-        smooth = ~refined.rough & (np.abs(g[indices] - refined.value) <= tol)
+        tol = tolerance(value, error, a_dtype, options.rtol, options.atol, scale=scale)
+        smooth = ~refined.rough & (np.abs(g[indices] - value) <= tol)
         # A kink within h/2 of the nearby point, which lies on one side of it: the gradient is that side's slope.
         side = (np.abs(g[indices] - refined.left) <= tol) | (np.abs(g[indices] - refined.right) <= tol)
         one_side = refined.kink & side
