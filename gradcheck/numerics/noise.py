@@ -67,9 +67,10 @@ def _returned_precision(values: list[float], eps: float) -> float:
     returns float32 numbers, whose rounding (half their spacing) is the least noise each of them carries.
 
     Only values that differ tell: a loss that gives one value everywhere (a saturated unit, a flat region) may
-    happen to give a float32 number.
+    happen to give a float32 number; two different float64 values that are both float32 numbers by chance are
+    about a billion to one.
     """
-    if len(set(values)) < _RESOLVED:
+    if len(set(values)) < 2:
         return eps
     with np.errstate(over="ignore"):
         for dtype in (np.float16, np.float32):
