@@ -24,6 +24,8 @@ nested dict, without printing.
 from __future__ import annotations
 
 import argparse
+import multiprocessing as mp
+import os
 import statistics
 import time
 import warnings
@@ -543,20 +545,41 @@ def run_relu120(seed: int, chosen: dict, seeds: int = 8) -> dict:
     return out
 
 
+def _run_family_by_names(family: str, dtype: str, nets: int, seed: int, names: list[str]) -> dict:
+    """run_family with the tools given by name (a worker process rebuilds them: closures do not travel)."""
+    available = tools()
+    return run_family(family, dtype, nets, seed, {t: available[t] for t in names})
+
+
 def run(nets: int = 200, families: list[str] | None = None, dtypes: list[str] | None = None, seed: int = 0,
-        relu120: bool = False, tool_names: list[str] | None = None, on_table: Callable | None = None) -> dict:
+        relu120: bool = False, tool_names: list[str] | None = None, on_table: Callable | None = None,
+        jobs: int = 1) -> dict:
     """The benchmark. Returns {"families": {family: {dtype: {..., "tools": {tool: rates}}}}, "relu-mlp-120": ...,
-    "evaluations_per_entry": median on smooth float64 (full mode, correct nets), "seconds": ...}."""
+    "evaluations_per_entry": median on smooth float64 (full mode, correct nets), "seconds": ...}.
+
+    ``jobs`` forked processes share the families (each family × dtype is seeded on its own, so the figures do not
+    depend on it); results come back in order.
+    """
     start = time.perf_counter()
     available = tools()
     chosen = {t: available[t] for t in (tool_names or available) if t in available}
     out: dict[str, Any] = {"families": {}, "rules": [SCIPY_RULE, CS231N_RULE, TORCH_RULE]}
-    for family in families or list(FAMILIES):
-        for dtype in dtypes or list(DTYPES):
-            result = run_family(family, dtype, nets, seed, chosen)
-            out["families"].setdefault(family, {})[dtype] = result
+    work = [(family, dtype) for family in families or list(FAMILIES) for dtype in dtypes or list(DTYPES)]
+    results = []
+    if jobs > 1 and len(work) > 1 and "fork" in mp.get_all_start_methods():
+        with mp.get_context("fork").Pool(min(jobs, len(work))) as pool:
+            pending = [pool.apply_async(_run_family_by_names, (f, d, nets, seed, list(chosen))) for f, d in work]
+            for (family, dtype), task in zip(work, pending):  # in order, each as soon as it is done
+                results.append(task.get())
+                if on_table:
+                    on_table(family, dtype, results[-1])
+    else:
+        for family, dtype in work:
+            results.append(run_family(family, dtype, nets, seed, chosen))
             if on_table:
-                on_table(family, dtype, result)
+                on_table(family, dtype, results[-1])
+    for (family, dtype), result in zip(work, results):
+        out["families"].setdefault(family, {})[dtype] = result
     smooth64 = out["families"].get("smooth", {}).get("float64")
     out["evaluations_per_entry"] = smooth64["evaluations_per_entry"] if smooth64 else None
     if relu120:
@@ -598,6 +621,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--families", default=",".join(FAMILIES), help="comma-separated, from: " + ", ".join(FAMILIES))
     parser.add_argument("--dtypes", default="float64,float32")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes sharing the families (default: every core)")
     parser.add_argument("--relu120", action="store_true",
                         help="run relu-mlp-120 (it runs anyway unless --quick or --families is given)")
     args = parser.parse_args(argv)
@@ -622,7 +647,7 @@ def main(argv: list[str] | None = None) -> None:
     print("scipy, cs231n and torch judge the whole net: detected = flagged, so a tool that flags correct nets "
           "also 'detects' at every δ\n", flush=True)
     result = run(nets, chosen, dtypes, args.seed, relu120=args.relu120 or full_run,
-                 on_table=lambda f, d, r: print(table(f, d, r) + "\n", flush=True))
+                 on_table=lambda f, d, r: print(table(f, d, r) + "\n", flush=True), jobs=args.jobs)
     if "relu-mlp-120" in result:
         r = result["relu-mlp-120"]
         print(f"relu-mlp-120 (120-120-120-10, ~30k parameters, one dW1 entry × (1 + 1e-3), gradcheck mode full and "
