@@ -35,7 +35,8 @@ def across(results: Sequence[Any]) -> str | None:
     When the last layers match and an earlier one does not, the error enters
     in the backward step that carries the gradient from the first matching
     layer back. When a layer's bias matches but its weight does not, the
-    upstream error dZ is right and the input in dW = inputᵀ dZ is not.
+    upstream error dZ is right and the mistake is in what only the weight's
+    gradient has: the input in dW = inputᵀ dZ, or a term of its own.
     """
     params = [r for r in results if r.shape is not None]
     layers: dict[str, list[Any]] = {}
@@ -51,7 +52,9 @@ def across(results: Sequence[Any]) -> str | None:
                 and all(_wrong_broadly(w) for w in weights):
             w, b = weights[0], biases[0]
             return (f"{b.name} matches but {w.name} does not: the error reaching this layer (dZ) is right, so the "
-                    f"input in {w.name}'s gradient (inputᵀ dZ) is not the input the forward pass used")
+                    f"mistake is in what only {w.name}'s gradient has: the input in inputᵀ dZ is not the input the "
+                    f"forward pass used, or a term of {w.name}'s own (such as a regularization term) is wrong or "
+                    "missing")
     if len(groups) < 2:
         return None
     status = [all(r.ok for r in g) for g in groups]

@@ -150,7 +150,9 @@ class TestAcross:
     def test_a_bias_right_and_its_weight_wrong_points_at_the_input(self):
         report = check_with(lambda g, p: {"W": g["W"] + 1.0, "b": g["b"]})
         assert report.diagnosis == ("b matches but W does not: the error reaching this layer (dZ) is right, so the "
-                                    "input in W's gradient (inputᵀ dZ) is not the input the forward pass used")
+                                    "mistake is in what only W's gradient has: the input in inputᵀ dZ is not the "
+                                    "input the forward pass used, or a term of W's own (such as a regularization "
+                                    "term) is wrong or missing")
 
     @pytest.mark.parametrize("bug", ["B2", "B7", "B12"])
     def test_kinds_that_explain_themselves_are_not_placed_between_layers(self, bug):
