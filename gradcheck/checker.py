@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import inspect
-from dataclasses import replace
 from typing import Any, Callable
 
 from . import verdict
 from .diagnosis import across
-from .numerics.analytic import Float64Gradients, analytic_gradients
+from .numerics.analytic import Float64Gradients, analytic_gradients, gradients_at
 from .numerics.noise import noise_and_notes, unrepeatable
 from .numerics.objective import complex_objective, real_objective
 from .numerics.parallel import worker_pool
@@ -103,9 +102,9 @@ def check(
     plan = plan.settled(complex_analytic=complex_ is not None)
     counter = Counter(progress, total)
     with worker_pool((objective, complex_), plan.workers, total) as pool:
-        float64 = Float64Gradients(loss, grad, p)
-        point = Point(objective, complex_, f0, noise, options, plan.method, float64, counter,
-                      lambda arrays: analytic_gradients(loss, grad, replace(p, arrays=tuple(arrays)))[0], pool)
+        at = gradients_at(loss, grad, p)
+        point = Point(objective, complex_, f0, noise, options, plan.method, Float64Gradients(at, p.arrays), counter,
+                      at, pool)
         results = [verdict.measured(point, plan, i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
         moved = objective.restore_and_list_changes()
         if moved:  # the loss changed its parameters while perturbed: measure again, the loss now gets copies

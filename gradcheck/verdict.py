@@ -21,7 +21,7 @@ from .diagnosis import (
 from .numerics.compare import SAFETY, compare
 from .numerics.full import measure_full
 from .numerics.params import Params
-from .numerics.plan import Plan
+from .numerics.plan import LOW_PRECISION, Plan
 from .numerics.probe import entry_values, guarantee, measure_probe
 from .numerics.sampling import Point
 from .report import ParamResult, Report
@@ -100,7 +100,7 @@ def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, sha
                        grad_shape=None if a is None else a.shape, size=size,
                        mismatched=0 if diagnosis.kind in (Kind.OK, Kind.INCONCLUSIVE) else located,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint, detail=detail,
-                       detectable=_detectable(np.float64(detail["catches_error_norm"]), scaled, norm=True))
+                       detectable=_detectable(detail["catches_error_norm"], scaled, norm=True))
 
 
 def _what_would_decide(diagnosis: Diagnosis, point: Point) -> Diagnosis:
@@ -108,7 +108,7 @@ def _what_would_decide(diagnosis: Diagnosis, point: Point) -> Diagnosis:
     ways = []
     if point.real.dtype != np.float64:
         ways.append("float64 parameters (the loss was evaluated in " f"{point.real.dtype})")
-    elif point.relative_noise > 1e3 * np.finfo(np.float64).eps:
+    elif point.relative_noise > LOW_PRECISION:
         ways.append("a loss computed in float64 inside (its values carry rounding of "
                     f"{point.relative_noise:.2g} of the loss)")
     if point.method != "complex-step":

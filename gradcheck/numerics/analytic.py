@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from dataclasses import replace
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -54,14 +55,19 @@ def analytic_gradients(loss: Callable, grad: Callable | None, params: Params, dt
     return [None if g is None else g.copy() for g in found], {k: v.copy() for k, v in extra.items()}
 
 
+def gradients_at(loss: Callable, grad: Callable | None, params: Params) -> Callable[[Sequence[np.ndarray]], list]:
+    """The user's gradients at other arrays in the parameters' structure (float64 copies, a nearby point)."""
+    return lambda arrays: analytic_gradients(loss, grad, replace(params, arrays=tuple(arrays)))[0]
+
+
 class Float64Gradients:
     """The analytic gradients at float64 copies of the parameters, computed once on first use, when grad accepts them.
 
     A low-precision gradient that is wrong only by rounding agrees with these.
     """
 
-    def __init__(self, loss: Callable, grad: Callable | None, params: Params) -> None:
-        self._compute = lambda: analytic_gradients(loss, grad, params, np.float64)[0]
+    def __init__(self, gradients_at: Callable[[Sequence[np.ndarray]], list], arrays: Sequence[np.ndarray]) -> None:
+        self._compute = lambda: gradients_at([np.asarray(a, dtype=np.float64) for a in arrays])
         self._gradients: list | None = None
 
     def __getitem__(self, index: int) -> np.ndarray | None:

@@ -52,7 +52,7 @@ class Point:
     method: str  # the method the plan settled on: central, richardson or complex-step
     float64: Float64Gradients
     counter: Counter
-    gradients_at: Callable[[Sequence[np.ndarray]], list] = field(repr=False, default=lambda arrays: [])
+    gradients_at: Callable[[Sequence[np.ndarray]], list] = field(repr=False)  # the user's gradients elsewhere
     pool: WorkerPool | None = field(default=None, repr=False)
 
     @property
