@@ -12,6 +12,7 @@ from .nearby import Nearby
 from .numdiff import Refined, central, richardson
 from .plan import LOW_PRECISION
 from .sampling import Point
+from .stepsearch import ladder
 
 _AMBIGUOUS = 4.0  # a refined difference within this many tolerances is judged by its convergence order
 
@@ -36,11 +37,12 @@ class SecondLook:
     tol: np.ndarray
     still_wrong: np.ndarray
     detail: dict[str, Any]
+    by_rule: dict[str, np.ndarray] = field(default_factory=dict)  # "nearby", "unjudged": the flat indices so judged
 
 
 def _first_pass(point: Point, index: int, name: str):
     """Every entry's numerical derivative by the plan's method, and its rounding error; then the step a second look
-    halves and the samples at ± that step, when they were taken.
+    halves and the samples at ± that step, when they were taken; and, for Richardson, all four rows of samples.
 
     The first pass counts rounding only: truncation, which only a second look
     can measure, could otherwise hide a small wrong value behind its estimate.
@@ -51,31 +53,83 @@ def _first_pass(point: Point, index: int, name: str):
         hc = point.steps(index, "complex-step")
         samples = point.sample(point.complex, index, name, hc, (1j,))
         value = samples[0].imag / hc
-        return value, np.finfo(np.float64).eps * (np.abs(value) + 1e-300), h, None, None
+        return value, np.finfo(np.float64).eps * (np.abs(value) + 1e-300), h, None, None, None
     if method == "richardson":
         hr = point.steps(index, "richardson")
         s = point.sample(point.real, index, name, hr, (1, -1, 0.5, -0.5))
         value, _ = richardson(central(s[0], s[1], hr), central(s[2], s[3], hr / 2))
-        return value, 2.0 * point.noise / hr, hr / 2, s[2], s[3]
+        return value, 2.0 * point.noise / hr, hr / 2, s[2], s[3], s
     fplus, fminus = point.sample(point.real, index, name, h, (1, -1))
-    return central(fplus, fminus, h), point.noise / h, h, fplus, fminus
+    return central(fplus, fminus, h), point.noise / h, h, fplus, fminus, None
 
 
 def measure_full(point: Point, index: int, name: str, analytic: np.ndarray | None) -> FullMeasurement:
     """Parameter ``index`` measured in every entry; mismatches get a second look before they count."""
     shape = point.real.buffers[index].shape
-    value, error, h, fplus, fminus = _first_pass(point, index, name)
+    value, error, h, fplus, fminus, rows = _first_pass(point, index, name)
     a_dtype = analytic.dtype if analytic is not None else np.dtype(np.float64)
     tol = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)
     if not comparable(analytic, shape):
         return FullMeasurement(value, error, tol, None)
     af = analytic.reshape(-1).astype(np.float64)
     mismatched = np.abs(af - value) > tol
-    detail: dict[str, Any] = {}
+    look = SecondLook(value, error, tol, mismatched, {})
     if mismatched.any():
         look = second_look(point, index, name, af, a_dtype, h, value, error, tol, mismatched, fplus, fminus)
-        value, error, tol, mismatched, detail = look.numerical, look.error, look.tol, look.still_wrong, look.detail
-    return FullMeasurement(value, error, tol, compare(af, value, tol, mismatched), detail)
+    if rows is not None:
+        look = _own_steps(point, index, name, af, a_dtype, 2 * h, rows, look)
+    return FullMeasurement(look.numerical, look.error, look.tol, compare(af, look.numerical, look.tol,
+                                                                          look.still_wrong), look.detail)
+
+
+# A Richardson value within its tolerance but further than this many standard deviations of rounding from the
+# analytic one is measured again at its own best step: a small error hidden by a typical entry's step shows there.
+_DOUBT = 2.0
+
+
+def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h: np.ndarray, rows,
+               look: SecondLook) -> SecondLook:
+    """Doubtful entries measured at each one's own best step (:mod:`.stepsearch`), and which are wrong there.
+
+    Doubtful are the passing values beyond ``_DOUBT`` standard deviations of
+    rounding, and the entries left unjudged: the steps that crossed a bend
+    may have been too large for them. A value from the ladder replaces the
+    earlier one where the loss is smooth at the point (:meth:`.Ladder.smooth`),
+    with an error that now counts truncation too. Entries passed at a kink or
+    at the nearby point keep that verdict: several kinks may meet at the
+    point along a coordinate whose slopes agree on both sides.
+    """
+    value, error, tol, wrong = (np.array(a, copy=True) for a in (look.numerical, look.error, look.tol,
+                                                                   look.still_wrong))
+    diff = np.abs(af - value)
+    doubtful = ~wrong & (diff <= tol) & (diff > _DOUBT * error)
+    doubtful[look.by_rule.get("unjudged", [])] = True
+    doubtful[look.by_rule.get("nearby", [])] = False
+    idx = np.flatnonzero(doubtful)
+    if not idx.size:
+        return look
+
+    def sample(steps, offsets, which=slice(None)):
+        full = np.zeros(value.size)
+        full[idx[which]] = steps
+        return point.sample(point.real, index, name, full, offsets, idx[which], lenient=True)
+
+    found = ladder(sample, h[idx], *(r[idx] for r in rows), point.noise)
+    # At a kink at the point every step's central difference is the same mean of the one-sided slopes, which the
+    # ladder would take for the derivative: there the earlier judgement stands.
+    smooth = found.smooth(point.f0, point.noise, sample) & np.isfinite(found.value)
+    now = idx[smooth]
+    value[now], error[now] = found.value[smooth], found.error[smooth]
+    tol[now] = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)[now]
+    wrong[now] = np.abs(af - value)[now] > tol[now]
+    detail = dict(look.detail)
+    by_rule = {rule: np.setdiff1d(indices, now) for rule, indices in look.by_rule.items()}
+    for rule, indices in by_rule.items():
+        if indices.size:
+            detail[rule] = int(indices.size)
+        else:
+            detail.pop(rule, None)
+    return SecondLook(value, error, tol, wrong, detail, by_rule)
 
 
 _SHRINK = (16.0, 256.0)  # how much smaller the steps of a rough entry's further looks are
@@ -163,7 +217,8 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
         detail["order"] = float(np.median(orders))
     still_wrong = np.zeros_like(mismatched)
     still_wrong[idx[still]] = True
-    return SecondLook(value, error, tol, still_wrong, detail)
+    by_rule = {"nearby": idx[accepted], "unjudged": idx[untold]} if off_kinks.any() else {}
+    return SecondLook(value, error, tol, still_wrong, detail, by_rule)
 
 
 def _remeasure(point: Point, index: int, name: str, af: np.ndarray, h: np.ndarray, idx: np.ndarray,

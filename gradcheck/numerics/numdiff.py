@@ -49,6 +49,7 @@ def sample_axes(
     offsets: Sequence[complex],
     indices: Sequence[int] | None = None,
     progress: Callable[[int], None] | None = None,
+    lenient: bool = False,
 ) -> np.ndarray:
     """``f`` with entry ``i`` of the flat buffer ``x`` moved by ``o * steps[i]``, for every index and offset.
 
@@ -57,8 +58,9 @@ def sample_axes(
     beforehand, so the loop does nothing but set an entry and call ``f``.
     Returns an array of shape ``(len(offsets), len(indices))``. A failure of
     ``f`` is re-raised as :class:`EvaluationFailed` naming the entry and the
-    offset. ``progress``, when given, is told every 256 entries how many have
-    been sampled since the last call.
+    offset (with ``lenient``, the sample is NaN instead: for steps beyond those
+    the check needs). ``progress``, when given, is told every 256 entries how
+    many have been sampled since the last call.
     """
     index = np.arange(x.size) if indices is None else np.asarray(indices, dtype=np.intp)
     originals = x[index]
@@ -70,8 +72,13 @@ def sample_axes(
         try:
             for row in rows:
                 x[i] = moved[row][col]
-                out[row][col] = f()
-        except Exception as exc:  # the user's code may raise anything
+                try:
+                    out[row][col] = f()
+                except Exception:  # the user's code may raise anything
+                    if not lenient:
+                        raise
+                    out[row][col] = np.nan
+        except Exception as exc:
             raise EvaluationFailed(i, offsets[row], exc) from exc
         finally:
             x[i] = restore[col]

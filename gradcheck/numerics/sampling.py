@@ -68,11 +68,12 @@ class Point:
         return numdiff.step_size(flat, dtype, method, self.relative_noise)
 
     def sample(self, objective: Objective, index: int, name: str, steps: np.ndarray, offsets: Sequence[complex],
-               indices: np.ndarray | None = None) -> np.ndarray:
+               indices: np.ndarray | None = None, lenient: bool = False) -> np.ndarray:
         """The loss with each entry (all, or ``indices``) of parameter ``index`` moved by each offset times its step.
 
         Every entry is counted as measured when all are sampled; a loss that
-        raises or is not finite is a CheckError naming the entry.
+        raises or is not finite is a CheckError naming the entry (with
+        ``lenient``, for steps the check could do without, a NaN sample).
         """
         flat, shape = objective.flat[index], objective.buffers[index].shape
         advance = self.counter.advance if self.counter.progress is not None else None
@@ -82,10 +83,12 @@ class Point:
                 self.counter.worker_evaluations += samples.size
             else:
                 samples = numdiff.sample_axes(objective, flat, steps, offsets, indices,
-                                              advance if indices is None else None)
+                                              advance if indices is None else None, lenient)
         except EvaluationFailed as exc:
             raise evaluation_error(exc, name, shape) from exc.cause
         bad = ~np.isfinite(samples)
+        if lenient:
+            return np.where(bad, np.nan, samples)
         if bad.any():
             row, col = np.argwhere(bad)[0]
             entry = entry_label(indices[col] if indices is not None else col, shape)
