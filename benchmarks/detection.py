@@ -10,7 +10,7 @@ along that coordinate (decided from the family's own forward pass). The same ent
 Tools: gradcheck.check in mode "full" and "probe"; scipy.optimize.check_grad; the CS231n rule (central differences,
 h = 1e-5, max relative error above 1e-7); torch.autograd.gradcheck. scipy and torch are skipped when not installed.
 A fixed scenario, relu-mlp-120, checks whether each tool catches a relative 1e-3 error in one entry of dW1 of a
-ReLU MLP with ~30k parameters, at 8 seeds.
+ReLU MLP 120-120-10 (15,850 parameters), at 8 seeds.
 
     python benchmarks/detection.py --quick                 # 20 nets per family, no relu-mlp-120
     python benchmarks/detection.py --nets 100 --families smooth,saturated --dtypes float64
@@ -52,7 +52,7 @@ class Net:
     grad: Callable[[dict], dict]
     differentiable: Callable[[dict], dict]  # p -> {name: bool mask}: the loss is differentiable along that entry
     pre: Callable[[dict], np.ndarray] | None = None  # p -> the hidden pre-activations (the relu families use it)
-    memo: dict = field(default_factory=dict)  # numerical gradients the tools may reuse across injected variants
+    memo: dict = field(default_factory=dict)  # loss values and numerical gradients the tools reuse across variants
 
     @property
     def size(self) -> int:
@@ -317,10 +317,10 @@ def listed_indices(result) -> list[tuple[int, ...]]:
     return indices + [tuple(int(j) for j in e["index"]) for e in detail.get("entries") or ()]
 
 
-def gradcheck_tool(mode: str) -> Callable[[Net, Callable, int], Verdict]:
+def gradcheck_tool(mode: str, workers: int | None = None) -> Callable[[Net, Callable, int], Verdict]:
     def check(net: Net, grad: Callable, seed: int) -> Verdict:
         try:
-            report = gradcheck.check(net.loss, grad, net.params, mode=mode, seed=seed)
+            report = gradcheck.check(net.loss, grad, net.params, mode=mode, seed=seed, workers=workers)
         except gradcheck.CheckError as exc:
             return Verdict(error=True, said=str(exc).splitlines()[0])
         inconclusive = [r for r in report if str(r.kind) == "inconclusive"]
@@ -348,12 +348,25 @@ def flat_grad(grad, unflatten, names):
 SCIPY_RULE = "scipy: check_grad (default epsilon, forward differences): flag when err / max(‖analytic‖, 1e-12) > 1e-5"
 
 
+def cached_loss(net: Net, unflatten) -> Callable[[np.ndarray], float]:
+    """The net's loss on one vector, its values kept per net: the loss is the same for every injected variant, so
+    scipy's and torch's own algorithms run unchanged on each and evaluate it only once per point."""
+    cache = net.memo.setdefault("loss", {})
+
+    def loss(v: np.ndarray) -> float:
+        key = (v.dtype.str, v.tobytes())
+        if key not in cache:
+            cache[key] = net.loss(unflatten(v))
+        return cache[key]
+    return loss
+
+
 def scipy_tool(net: Net, grad: Callable, seed: int) -> Verdict:
     from scipy.optimize import check_grad
 
     x0, unflatten = flat(net)
     g = flat_grad(grad, unflatten, list(net.params))
-    err = check_grad(lambda v: net.loss(unflatten(v)), g, x0)
+    err = check_grad(cached_loss(net, unflatten), g, x0)
     return Verdict(flagged=bool(err / max(np.linalg.norm(g(x0)), 1e-12) > 1e-5), wrong=None)
 
 
@@ -394,13 +407,15 @@ TORCH_RULE = "torch: autograd.gradcheck (default eps 1e-6, atol 1e-5, rtol 1e-3)
 def torch_tool(net: Net, grad: Callable, seed: int) -> Verdict:
     import torch
 
+    torch.set_num_threads(1)  # the families already spread over the cores; on nets this small threads only cost
     x0, unflatten = flat(net)
+    loss = cached_loss(net, unflatten)
 
     class Loss(torch.autograd.Function):
         @staticmethod
         def forward(ctx, v):
             ctx.v = v.detach().numpy().copy()
-            return torch.tensor(net.loss(unflatten(ctx.v)), dtype=v.dtype)
+            return torch.tensor(loss(ctx.v), dtype=v.dtype)
 
         @staticmethod
         def backward(ctx, upstream):
@@ -414,9 +429,10 @@ def torch_tool(net: Net, grad: Callable, seed: int) -> Verdict:
     return Verdict(flagged=not passed, wrong=None)
 
 
-def tools() -> dict[str, Callable[[Net, Callable, int], Verdict]]:
-    """The tools available here, in table order: gradcheck always; scipy and torch when importable."""
-    found = {"gradcheck full": gradcheck_tool("full"), "gradcheck probe": gradcheck_tool("probe")}
+def tools(workers: int | None = None) -> dict[str, Callable[[Net, Callable, int], Verdict]]:
+    """The tools available here, in table order: gradcheck always (with ``workers``, default: its own choice);
+    scipy and torch when importable."""
+    found = {"gradcheck full": gradcheck_tool("full", workers), "gradcheck probe": gradcheck_tool("probe", workers)}
     try:
         import scipy.optimize  # noqa: F401
 
@@ -487,41 +503,30 @@ def run_family(family: str, dtype: str, nets: int, seed: int, chosen: dict) -> d
 
 
 def relu_mlp_120(s: int, seed: int = 0) -> tuple[Net, tuple[str, tuple[int, ...]]]:
-    """ReLU MLP 120-120-120-10 (two hidden layers of 120; ~30k parameters), batch 32, He init, softmax CE; and the
-    W1 entry to inject into (|g| ≥ 0.1 × max, no pre-activation it moves within KINK of 0)."""
+    """ReLU MLP 120-120-10 (120 inputs, one hidden layer of 120, 10 outputs; 15,850 parameters), batch 32, He init,
+    softmax CE; and the W1 entry to inject into (|g| ≥ 0.1 × max, no pre-activation it moves within KINK of 0)."""
     rng = np.random.default_rng([seed, 120, s])
-    widths = (120, 120, 120, 10)
-    X = rng.normal(size=(32, widths[0]))
+    X = rng.normal(size=(32, 120))
     T = np.eye(10)[rng.integers(10, size=32)]
-    names = ("W1", "b1", "W2", "b2", "W3", "b3")
-    params = {}
-    for layer, (n_in, n_out) in enumerate(zip(widths, widths[1:]), start=1):
-        params[f"W{layer}"] = rng.normal(size=(n_in, n_out)) * np.sqrt(2 / n_in)
-        params[f"b{layer}"] = np.zeros((1, n_out))
+    params = {"W1": rng.normal(size=(120, 120)) * np.sqrt(2 / 120), "b1": np.zeros((1, 120)),
+              "W2": rng.normal(size=(120, 10)) * np.sqrt(2 / 120), "b2": np.zeros((1, 10))}
 
     def forward(p):
-        W1, b1, W2, b2, W3, b3 = (p[k] for k in names)
-        z1 = X @ W1 + b1
-        a1 = np.maximum(z1, 0)
-        z2 = a1 @ W2 + b2
-        a2 = np.maximum(z2, 0)
-        o = a2 @ W3 + b3
-        return z1, a1, z2, a2, o
+        z = X @ p["W1"] + p["b1"]  # z = X W1 + b1
+        a = np.maximum(z, 0)  # a = relu(z)
+        return z, a, a @ p["W2"] + p["b2"]  # o = a W2 + b2
 
     def loss(p):
         return float(OUTPUTS["softmax-ce"][0](forward(p)[-1], T))
 
     def grad(p):
-        z1, a1, z2, a2, o = forward(p)
-        do = OUTPUTS["softmax-ce"][1](o, T)
-        dz2 = (do @ p["W3"].T) * (z2 > 0)
-        dz1 = (dz2 @ p["W2"].T) * (z1 > 0)
-        return {"W1": X.T @ dz1, "b1": dz1.sum(axis=0, keepdims=True), "W2": a1.T @ dz2,
-                "b2": dz2.sum(axis=0, keepdims=True), "W3": a2.T @ do, "b3": do.sum(axis=0, keepdims=True)}
+        z, a, o = forward(p)
+        do = OUTPUTS["softmax-ce"][1](o, T)  # ∂L/∂o
+        dz = (do @ p["W2"].T) * (z > 0)  # ∂L/∂z, relu'(0) = 0
+        return {"W1": X.T @ dz, "b1": dz.sum(axis=0, keepdims=True), "W2": a.T @ do,
+                "b2": do.sum(axis=0, keepdims=True)}
 
-    z1, a1, z2, _, _ = forward(params)
-    # W1[j, k] moves z1[:, k] and, through the samples where unit k is active, every z2 of those samples.
-    kinked = (np.abs(z1) <= KINK) | ((z1 > 0) & (np.abs(z2) <= KINK).any(axis=1, keepdims=True))
+    kinked = np.abs(forward(params)[0]) <= KINK  # W1[j, k] moves z[:, k]
     g = np.abs(grad(params)["W1"])
     ok = (g >= 0.1 * g.max()) & ~kinked.any(axis=0)[None, :]
     candidates = np.argwhere(ok)
@@ -530,17 +535,32 @@ def relu_mlp_120(s: int, seed: int = 0) -> tuple[Net, tuple[str, tuple[int, ...]
     return Net(params, loss, grad, lambda p: everywhere), ("W1", entry)
 
 
-def run_relu120(seed: int, chosen: dict, seeds: int = 8) -> dict:
-    """Each tool at each seed: flagged on the correct net, and caught the injected 1e-3 in dW1 (full mode)."""
+def _relu120_seed(s: int, seed: int, names: list[str], workers: int | None = None) -> tuple[dict, dict]:
+    """One seed of relu-mlp-120: per tool (flagged the correct net, caught the injected 1e-3); the injection."""
+    available = tools(workers)
+    net, (name, index) = relu_mlp_120(s, seed)
+    verdicts = {t: (available[t](net, net.grad, s).flagged,
+                    available[t](net, injected(net.grad, name, index, 1e-3), s).detected(name)) for t in names}
+    return verdicts, {"seed": s, "param": name, "index": list(index)}
+
+
+def run_relu120(seed: int, chosen: dict, seeds: int = 8, jobs: int = 1) -> dict:
+    """Each tool at each seed: flagged on the correct net, and caught the injected 1e-3 in dW1 (full mode); the
+    seeds spread over ``jobs`` forked processes."""
     out: dict[str, Any] = {t: {"caught": 0, "false_alarms": 0, "seeds": seeds} for t in chosen}
-    out["injections"] = []
     start = time.perf_counter()
-    for s in range(seeds):
-        net, (name, index) = relu_mlp_120(s, seed)
-        out["injections"].append({"seed": s, "param": name, "index": list(index)})
-        for tool, check in chosen.items():
-            out[tool]["false_alarms"] += check(net, net.grad, s).flagged
-            out[tool]["caught"] += check(net, injected(net.grad, name, index, 1e-3), s).detected(name)
+    # gradcheck's own workers cannot fork inside a pool's worker: with jobs, each check runs in one process
+    work = [(s, seed, list(chosen), 1 if jobs > 1 else None) for s in range(seeds)]
+    if jobs > 1 and "fork" in mp.get_all_start_methods():
+        with mp.get_context("fork").Pool(min(jobs, seeds)) as pool:
+            results = pool.starmap(_relu120_seed, work)
+    else:
+        results = [_relu120_seed(*w) for w in work]
+    for verdicts, _ in results:
+        for tool, (flagged, caught) in verdicts.items():
+            out[tool]["false_alarms"] += flagged
+            out[tool]["caught"] += caught
+    out["injections"] = [injection for _, injection in results]
     out["seconds"] = time.perf_counter() - start
     return out
 
@@ -583,7 +603,7 @@ def run(nets: int = 200, families: list[str] | None = None, dtypes: list[str] | 
     smooth64 = out["families"].get("smooth", {}).get("float64")
     out["evaluations_per_entry"] = smooth64["evaluations_per_entry"] if smooth64 else None
     if relu120:
-        out["relu-mlp-120"] = run_relu120(seed, chosen)
+        out["relu-mlp-120"] = run_relu120(seed, chosen, jobs=jobs)
     out["seconds"] = time.perf_counter() - start
     return out
 
@@ -650,7 +670,7 @@ def main(argv: list[str] | None = None) -> None:
                  on_table=lambda f, d, r: print(table(f, d, r) + "\n", flush=True), jobs=args.jobs)
     if "relu-mlp-120" in result:
         r = result["relu-mlp-120"]
-        print(f"relu-mlp-120 (120-120-120-10, ~30k parameters, one dW1 entry × (1 + 1e-3), gradcheck mode full and "
+        print(f"relu-mlp-120 (120-120-10, 15,850 parameters, one dW1 entry × (1 + 1e-3), gradcheck mode full and "
               f"probe), {r['seconds']:.0f} s:")
         for tool, c in r.items():
             if tool not in ("seconds", "injections"):
