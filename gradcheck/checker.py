@@ -6,7 +6,7 @@ import inspect
 from typing import Any, Callable
 
 from . import verdict
-from .diagnosis import across
+from .diagnosis import across, reconcile
 from .numerics.analytic import Float64Gradients, analytic_gradients, gradients_at
 from .numerics.noise import noise_and_notes, unrepeatable
 from .numerics.objective import complex_objective, real_objective
@@ -111,7 +111,7 @@ def check(
             mutations.update(moved)
             results = [verdict.measured(point, plan, i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
     results = [verdict.mutated(r, mutations[r.name]) if r.name in mutations else r for r in results]
-    results += [verdict.extra(name, g) for name, g in extras.items()]
+    results = reconcile(results) + [verdict.extra(name, g) for name, g in extras.items()]
     guaranteed = (GUARANTEE.format(probes=probes, miss=MISS_PER_PROBE ** probes),) if plan.mode == "probe" else ()
     evaluations = objective.calls + (complex_.calls if complex_ else 0) + counter.worker_evaluations
     return Report(results=tuple(results), method=plan.method, evaluations=evaluations, mode=plan.mode,

@@ -66,9 +66,10 @@ EXPLANATIONS: dict[Kind, str] = {
     "layer must consume the previous layer's output, and the backward must follow the "
     "same path.",
     Kind.ZERO_GRADIENT: "The analytic gradient is zero in every entry while the loss does change with "
-    "the parameter. The backward never writes this gradient (an initialised-to-zero buffer "
-    "left unfilled, a gradient computed but not returned, or a chain cut by a detached "
-    "or overwritten value).",
+    "the parameter: no nonzero term reaches it. Either nothing is accumulated into it (a buffer initialised "
+    "to zero and never added to, a gradient computed but not returned, a chain cut by an overwritten value), "
+    "or only a term that happens to be zero is kept, as when a loop over time steps or examples assigns "
+    "(dW = …) where it must accumulate (dW += …) and the last term it assigns is zero.",
     Kind.SHAPE_MISMATCH: "The analytic gradient's shape is not the parameter's, and no rule explains "
     "it (neither a missing batch sum nor a transpose). The gradient of a parameter always "
     "has the parameter's shape: ∂L/∂W[i, j] for every entry W[i, j]. A missing or extra "

@@ -126,6 +126,16 @@ class Report:
         """The results the check could not certify either way."""
         return tuple(r for r in self.results if r.kind == Kind.INCONCLUSIVE)
 
+    @property
+    def refused(self) -> bool:
+        """No verdict at all: the loss is not deterministic, which the report's diagnosis says once."""
+        return bool(self.results) and all(r.detail.get("refused") for r in self.results)
+
+    @property
+    def accounted(self) -> tuple[ParamResult, ...]:
+        """The failing results with an account of their own (a refused verdict is the report's one finding)."""
+        return tuple(r for r in self.failed if not r.detail.get("refused"))
+
     def __iter__(self) -> Iterator[ParamResult]:
         return iter(self.results)
 
@@ -165,7 +175,7 @@ def merge(reports: "list[Report]") -> Report:
         method=reports[0].method,
         evaluations=sum(r.evaluations for r in reports),
         mode=reports[0].mode,
-        diagnosis=" ".join(r.diagnosis for r in reports if r.diagnosis) or None,
+        diagnosis="; ".join(r.diagnosis for r in reports if r.diagnosis) or None,
         notes=tuple(n for r in reports for n in r.notes),
         mode_reason=reports[0].mode_reason,
     )

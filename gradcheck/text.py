@@ -49,6 +49,12 @@ class Report(Protocol):
     @property
     def inconclusive(self) -> Sequence[ParamResult]: ...
 
+    @property
+    def accounted(self) -> Sequence[ParamResult]: ...
+
+    @property
+    def refused(self) -> bool: ...
+
 _FIRST = 5  # mismatched entries listed per parameter
 _VERBOSE_SIZE = 64  # -v lists every entry of parameters up to this size
 
@@ -75,6 +81,8 @@ def verdict(report: Report) -> str:
     how = f"{report.method}{', probe mode' if report.mode == 'probe' else ''}, {report.evaluations} loss evaluations"
     unsure = len(report.inconclusive)
     also = f", {unsure} inconclusive" if unsure else ""
+    if report.refused:
+        return f"no verdict: the loss gives different values at the same point ({how})"
     if report.ok and not unsure:
         return f"gradients OK: {'the' if n == 1 else 'all ' + str(n)} {noun} match{'es' if n == 1 else ''} ({how})"
     if report.ok:
@@ -225,7 +233,7 @@ def shows_mode(report: Report, verbose: bool = False) -> bool:
 def format_report(report: Report, verbose: bool = False) -> str:
     """The whole report as plain text: verdict, table, then each failure and the diagnosis across parameters."""
     lines = [verdict(report), *table(report)]
-    for r in report.failed:
+    for r in report.accounted:
         lines.append("")
         lines.extend(failure(r, verbose))
     for r in report.inconclusive:

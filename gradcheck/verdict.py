@@ -47,9 +47,9 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     evidence = EntryEvidence(numerical, tol, (SAFETY * measured.error).reshape(shape),
                              None if comparison is None else comparison.mismatched.reshape(shape),
                              resolution=tol - point.options.atol)
-    diagnosis = diagnose(a, evidence, point.options.batch_size, name)
+    diagnosis = diagnose(a, evidence, point.options.batch_size, name, point.real.buffers[index])
     if diagnosis.kind == Kind.WRONG_VALUES:
-        diagnosis = wrong_values(*locate(evidence.mismatched))
+        diagnosis = wrong_values(*locate(evidence.mismatched), diagnosis)
     diagnosis = at_kinks(diagnosis, measured.detail.get("wrong_at_kinks", 0))
     if diagnosis.kind == Kind.INCONCLUSIVE:
         diagnosis = _what_would_decide(diagnosis, point)
@@ -77,12 +77,15 @@ def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, sha
     slopes = measured.slopes
     evidence = ProbeEvidence(shape, measured.directions, [s.value for s in slopes], [s.error for s in slopes],
                              [s.low for s in slopes], [s.high for s in slopes], measured.analytic_dtype, rtol, atol)
-    diagnosis = diagnose(a, evidence, point.options.batch_size, name)
+    diagnosis = diagnose(a, evidence, point.options.batch_size, name, point.real.buffers[index])
     if diagnosis.kind == Kind.INCONCLUSIVE:
         diagnosis = _what_would_decide(diagnosis, point)
-    if diagnosis.kind == Kind.WRONG_VALUES:
+    if diagnosis.kind == Kind.WRONG_VALUES and "hypothesis" in diagnosis.detail:  # no entry to look for
+        diagnosis = replace(diagnosis, hint=f"wrong values; {diagnosis.hint}")
+    elif diagnosis.kind == Kind.WRONG_VALUES:
         found = measured.localize()
-        diagnosis = wrong_values(*located_by_group_testing(found.found, found.evaluations, found.stopped, shape))
+        diagnosis = wrong_values(*located_by_group_testing(found.found, found.evaluations, found.stopped, shape),
+                                 diagnosis)
     detail = {**diagnosis.detail, **guarantee(slopes, measured.analytic_dtype, rtol, atol)}
     max_abs = max_rel = float("inf")
     if af is not None:
@@ -141,14 +144,16 @@ def _entry_values(point: Point, index: int, name: str, af: np.ndarray, shape, in
 
 
 def refusal(p: Params, analytic: list, evaluations: int, why: str, notes: list) -> Report:
-    """No verdict: the loss is not deterministic, so every parameter is reported as such."""
+    """No verdict: the loss is not deterministic. The report says so once, with the fix; every parameter's kind is
+    noisy-loss, without an account of its own."""
     results = tuple(ParamResult(name=name, ok=False, kind=Kind.NOISY_LOSS, shape=a.shape,
                                 grad_shape=None if g is None else tuple(np.shape(g)), size=a.size, mismatched=0,
-                                max_abs_error=float("nan"), max_rel_error=float("nan"), hint=why,
+                                max_abs_error=float("nan"), max_rel_error=float("nan"),
+                                hint="no verdict: the loss is not deterministic (see the report's diagnosis)",
                                 detail={"refused": True})
                     for name, a, g in zip(p.names, p.arrays, analytic))
     return Report(results=results, method="none", evaluations=evaluations, mode="full", notes=tuple(notes),
-                  mode_reason="no verdict: the loss is not deterministic")
+                  diagnosis=why, mode_reason="no verdict: the loss is not deterministic")
 
 
 def extra(name: str, g: np.ndarray) -> ParamResult:

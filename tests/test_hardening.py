@@ -91,8 +91,9 @@ def test_mutation_is_reported_and_the_gradient_still_checked_on_a_clean_copy(hos
 def test_noisy_loss_is_refused_with_the_size_of_the_noise(hostile_run):
     _, data = hostile_run
     case = next(c for c in data["cases"] if c["name"] == "dropout_without_a_fixed_mask")
-    assert "the check cannot tell a gradient from the noise" in case["parameters"][0]["hint"]
-    assert case["parameters"][0]["detail"] == {"refused": True}
+    assert "the check cannot tell a gradient from the noise" in case["diagnosis"]
+    assert all(p["kind"] == "noisy-loss" and p["detail"] == {"refused": True} for p in case["parameters"])
+    assert all("the check cannot tell" not in p["hint"] for p in case["parameters"])  # said once, not per parameter
 
 
 def test_a_deterministic_loss_with_last_bit_differences_is_not_called_noisy():

@@ -1,7 +1,7 @@
 """Interpreting measurements: what kind of mistake a gradient shows, where it lies, and where it enters."""
 
 from ..kinds import EXPLANATIONS, KINDS, Kind
-from .across import across
+from .across import across, reconcile
 from .evidence import EntryEvidence, Evidence, ProbeEvidence
 from .fingerprint import Fingerprint, activation_fingerprint
 from .locate import locate, located_by_group_testing
@@ -22,6 +22,7 @@ __all__ = [
     "diagnose",
     "locate",
     "located_by_group_testing",
+    "reconcile",
     "scale_cause",
     "wrong_values",
 ]

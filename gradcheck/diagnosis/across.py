@@ -1,74 +1,164 @@
-"""Reasoning across parameters: where in the backward pass a mistake enters, from which parameters match."""
+"""Reasoning across parameters: where in the backward pass a mistake enters, from which parameters match.
+
+Only a certified match (kind ``ok``) is evidence that the error reaching a
+parameter is right: a parameter whose gradient is 0, or too small to measure
+(``inconclusive``), matches anything near 0 and proves nothing. Layers come
+from structure (:mod:`.structure`), not from digits in names.
+"""
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..kinds import Kind
+from .structure import Unit, units
+
+_LOSS_CAUSES = ("the loss", "k = m =", "k = 1/m", "is a whole number", "a mean where")
 
 
-def _layer(name: str) -> str:
-    """The layer a parameter belongs to, read from the first number in its name (W1, b1 -> "1"; W, b -> "")."""
-    match = re.search(r"\d+", name)
-    return match.group() if match else ""
+def _right(r: Any) -> bool:
+    return r.kind == Kind.OK
 
 
-def _wrong_broadly(result: Any) -> bool:
-    """Whether a failing parameter is wrong in values, broadly (at least half its entries), as an error carried back
-    would be; a kind with its own explanation (a sign, a scale, a missing sum, …) needs no placing."""
-    return result.kind == Kind.WRONG_VALUES and result.detail.get("fraction", 1.0) >= 0.5
+def _wrong(r: Any) -> bool:
+    return not r.ok and r.kind not in (Kind.INCONCLUSIVE, Kind.NOISY_LOSS)
 
 
-def _is_weight(result: Any) -> bool:
-    """A weight multiplies its input; a bias is added. Told by name (W…, b…), else by having two long axes."""
-    first = result.name.lower().lstrip("_")[:1]
-    if first in ("w", "b"):
-        return first == "w"
-    return sum(d > 1 for d in result.shape) >= 2
+def _wrong_broadly(r: Any) -> bool:
+    """Wrong in values, broadly (at least half its entries), as an error carried back would be; a kind with its own
+    explanation (a sign, a scale, a missing sum, …) or a fitted hypothesis needs no placing."""
+    own = r.detail.get("hypothesis") not in (None, "copy-of-other")  # a copy is still wrong in broad values
+    return r.kind == Kind.WRONG_VALUES and r.detail.get("fraction", 1.0) >= 0.5 and not own
+
+
+def _matrix(r: Any) -> bool:
+    return sum(d > 1 for d in r.shape) >= 2
+
+
+def _names(rs: Sequence[Any]) -> str:
+    return ", ".join(r.name for r in rs)
 
 
 def across(results: Sequence[Any]) -> str | None:
-    """Where in the backward pass the mistake lies, from which parameters (in forward order) match.
+    """Where in the backward pass the mistake lies, from which parameters (in forward order) match, or None.
 
-    Parameters are grouped into layers by the first number in their names.
-    When the last layers match and an earlier one does not, the error enters
-    in the backward step that carries the gradient from the first matching
-    layer back. When a layer's bias matches but its weight does not, the
-    upstream error dZ is right and the mistake is in what only the weight's
-    gradient has: the input in dW = inputᵀ dZ, or a term of its own.
+    Every parameter wrong, the last bias too: the error is wrong from the
+    output layer on (the loss derivative or an output activation's). A
+    unit's added parameter (bias, beta) matching while what multiplies does
+    not: the error reaching the unit is right and the mistake is the
+    multiplier's own. The units after the last failing one matching:
+    the mistake lies in the backward step between them.
     """
     params = [r for r in results if r.shape is not None]
-    layers: dict[str, list[Any]] = {}
-    for r in params:
-        layers.setdefault(_layer(r.name), []).append(r)
-    groups = list(layers.values())
-    if all(r.ok for r in params) or not any(r.ok for r in params):
+    if not any(_wrong(r) for r in params):
         return None
-    for group in groups:
-        weights = [r for r in group if _is_weight(r)]
-        biases = [r for r in group if not _is_weight(r)]
-        if weights and biases and all(b.ok for b in biases) and not any(w.ok for w in weights) \
-                and all(_wrong_broadly(w) for w in weights):
-            w, b = weights[0], biases[0]
-            return (f"{b.name} matches but {w.name} does not: the error reaching this layer (dZ) is right, so the "
-                    f"mistake is in what only {w.name}'s gradient has: the input in inputᵀ dZ is not the input the "
-                    f"forward pass used, or a term of {w.name}'s own (such as a regularization term) is wrong or "
-                    "missing")
-    if len(groups) < 2:
+    groups = units(params)
+    return _from_the_loss(params, groups) or _within(groups) or _between(groups)
+
+
+def _from_the_loss(params: list[Any], groups: list[Unit]) -> str | None:
+    if not all(_wrong(r) for r in params):
         return None
-    status = [all(r.ok for r in g) for g in groups]
-    failing = [i for i, ok in enumerate(status) if not ok]
+    ks = [r.detail.get("k") for r in params]
+    if all(r.kind == Kind.SCALED for r in params) and len({round(k, 6) for k in ks}) == 1:
+        return (f"every parameter is off by the same factor k = {ks[0]:.6g}: the factor enters once, where the "
+                "backward starts (the loss derivative), not in one layer")
+    last = groups[-1].adds
+    if len(params) > 1 and last and all(_wrong_broadly(r) for r in params):
+        b = last[-1]
+        return (f"every parameter is wrong, {b.name} included: {b.name}'s gradient is the error at its layer's "
+                f"pre-activation (dZ) summed over the batch, so that error is already wrong; if {b.name} is the "
+                "output layer's bias, the mistake lies between the loss and that dZ: the loss derivative "
+                "(dL/dscores) or the derivative of an output activation")
+    return None
+
+
+def _within(groups: list[Unit]) -> str | None:
+    for unit in groups:
+        shifts = [r for r in unit.adds if _right(r)]
+        factors = [r for r in unit.multiplies if _wrong(r)]
+        if not shifts or not factors or any(_right(r) for r in unit.multiplies):
+            continue
+        b, w = shifts[0], factors[0]
+        head = (f"{b.name} matches but {w.name} does not: the error reaching {w.name}'s layer is right, so the "
+                f"mistake is in what only {w.name}'s gradient has: ")
+        if w.detail.get("hypothesis") == "proportional-to-param":
+            return head + f"a term proportional to {w.name} itself (its hint gives the coefficient)"
+        if not _wrong_broadly(w):
+            continue
+        if _matrix(w):
+            return head + (f"the input in inputᵀ dZ is not the input the forward pass used, or a term of {w.name}'s "
+                           "own (such as a regularization term) is wrong or missing")
+        return head + (f"the value {w.name} multiplies in the forward (for a normalization's gamma, dgamma = "
+                       f"Σ dout · x̂ over the batch), or a term of {w.name}'s own")
+    return None
+
+
+def _between(groups: list[Unit]) -> str | None:
+    status = [all(_right(r) for r in u.members) for u in groups]
+    failing = [i for i, u in enumerate(groups) if any(_wrong(r) for r in u.members)]
+    if len(groups) < 2 or not failing or failing[-1] + 1 == len(groups):
+        return None
     last_bad = failing[-1]
-    if last_bad + 1 == len(groups) or not all(status[last_bad + 1:]):
+    if not all(status[last_bad + 1:]):
         return None
-    good, bad = groups[last_bad + 1], groups[last_bad]
-    if not all(_wrong_broadly(r) for r in bad if not r.ok):
+    bad, good = groups[last_bad], groups[last_bad + 1]
+    if not all(_wrong_broadly(r) for r in bad.members if _wrong(r)):
         return None  # a few wrong entries are a slip in a scalar formula, not an error carried back
-    weight = next((r.name for r in good if _is_weight(r)), good[0].name)
-    names = lambda g: ", ".join(r.name for r in g)  # noqa: E731
-    later = [r for g in groups[last_bad + 1:] for r in g]
-    earlier = [r for g in groups[: last_bad + 1] for r in g if not r.ok]
-    return (f"{names(later)} match; {names(earlier)} do not: the mistake lies in the backward step that carries "
-            f"the error from the layer of {weight} back to the layer of {bad[0].name} — the activation "
-            f"derivative between them or the product with {weight}ᵀ")
+    later = [r for u in groups[last_bad + 1:] for r in u.members]
+    earlier = [r for u in groups[: last_bad + 1] for r in u.members if _wrong(r)]
+    weight = next((r for r in good.multiplies if _matrix(r)), None)
+    step = (f"the activation derivative between them or the product with {weight.name}ᵀ" if weight is not None
+            else "the backward of what lies between them in the forward (an activation's or a normalization's)")
+    return (f"{_names(later)} match; {_names(earlier)} do not: the mistake lies in the backward step that carries "
+            f"the error from the layer of {good.members[0].name} back to the layer of {bad.members[0].name} — {step}")
+
+
+def reconcile(results: Sequence[Any]) -> list[Any]:
+    """The results with every hint checked against the others: a cause another result rules out is replaced by
+    what the evidence allows, and a gradient that is another parameter's is named as such."""
+    out = list(results)
+    for i, r in enumerate(out):
+        if r.shape is None or not _wrong(r):
+            continue
+        copied = _copy_of(r, out)
+        if copied is not None:
+            out[i] = copied
+        elif r.kind == Kind.SCALED and any(c in r.hint for c in _LOSS_CAUSES):
+            later = [q for q in out[i + 1:] if q.shape is not None and _right(q)]
+            if later:
+                out[i] = replace(r, hint=_scaled_on_the_way(r, later))
+    return out
+
+
+def _scaled_on_the_way(r: Any, later: list[Any]) -> str:
+    k = r.detail["k"]
+    return (f"analytic = {k:.6g} × numerical; {_names(later)} match{'es' if len(later) == 1 else ''}, so the loss "
+            f"and its derivative are right: the factor {k:.6g} enters on the way back to {r.name}, in a step after "
+            "those parameters (a scaling the forward applies and the backward leaves out or repeats, such as "
+            "inverted dropout's 1/p)")
+
+
+def _copy_of(r: Any, results: list[Any]) -> Any | None:
+    """``r`` named as a copy when its analytic gradient is, entry for entry, another parameter's (or its
+    transpose), and that other parameter's gradient is right."""
+    a = getattr(r, "analytic", None)
+    if a is None:
+        return None
+    for q in results:
+        qa = getattr(q, "analytic", None)
+        if q is r or qa is None or not _right(q) or qa.size != a.size or not np.any(qa):
+            continue
+        for form, candidate in (("", qa), ("the transpose of ", qa.T)):
+            if candidate.shape == a.shape and np.array_equal(candidate, a):
+                return replace(r, hint=(f"{r.hint}; {r.name}'s gradient is {form}{q.name}'s, entry for entry (and "
+                                        f"{q.name}'s is right): either the gradients returned for {r.name!r} are "
+                                        f"{q.name}'s (a copy-paste slip in the returned dict), or {r.name}'s formula "
+                                        f"lacks what sets it apart from {q.name}'s"),
+                               detail={**r.detail, "hypothesis": "copy-of-other", "source": q.name})
+    return None
+
+

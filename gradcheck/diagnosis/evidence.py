@@ -37,6 +37,16 @@ class Evidence(Protocol):
     def resolved(self) -> int:
         """How many measured values stand out from their own error (atol aside): the evidence that certifies."""
 
+    def residual_on(self, analytic: np.ndarray, basis: np.ndarray) -> tuple[float, int]:
+        """The least-squares c in analytic − numerical ≈ c·basis, and how many measured values c·basis stands out in."""
+
+    def unused_entries(self, analytic: np.ndarray) -> int:
+        """How many entries are wrong only where the loss does not depend on them (numerical 0, analytic not), with
+        every entry the loss depends on right; 0 when that is not the pattern or the evidence cannot tell."""
+
+    def permuted(self, analytic: np.ndarray) -> bool:
+        """Whether the analytic values are the numerical ones at other indices (and not at their own)."""
+
 
 class EntryEvidence:
     """What a full check measured: the numerical gradient entry by entry, with tolerances.
@@ -74,6 +84,28 @@ class EntryEvidence:
 
     def resolved(self) -> int:
         return int(np.count_nonzero(np.abs(self.numerical) > self.resolution))
+
+    def residual_on(self, analytic: np.ndarray, basis: np.ndarray) -> tuple[float, int]:
+        b = np.asarray(basis, dtype=np.float64)
+        bb = float(np.dot(b.ravel(), b.ravel()))
+        if bb == 0.0 or b.shape != self.shape:
+            return 0.0, 0
+        c = float(np.dot((analytic - self.numerical).ravel(), b.ravel()) / bb)
+        return c, int(np.count_nonzero(np.abs(c * b) > self.tol))
+
+    def unused_entries(self, analytic: np.ndarray) -> int:
+        wrong = np.abs(analytic - self.numerical) > self.tol
+        unused = np.abs(self.numerical) <= self.zero_tol
+        if not wrong.any() or not (~unused).any() or (wrong & ~unused).any():
+            return 0
+        return int(wrong.sum())
+
+    def permuted(self, analytic: np.ndarray) -> bool:
+        wrong = np.abs(analytic - self.numerical) > self.tol
+        if wrong.sum() < 2:
+            return False
+        a, n = np.sort(analytic[wrong]), np.sort(self.numerical[wrong])
+        return bool(np.all(np.abs(a - n) <= np.max(self.tol[wrong])))
 
 
 class ProbeEvidence:
@@ -125,3 +157,20 @@ class ProbeEvidence:
     def resolved(self) -> int:
         resolution = tolerance(self.values, self.errors, self.dtype, self.rtol, 0.0, scale=0.0)
         return int(np.count_nonzero(np.abs(self.values) > resolution))
+
+    def residual_on(self, analytic: np.ndarray, basis: np.ndarray) -> tuple[float, int]:
+        b = np.asarray(basis, dtype=np.float64)
+        if b.shape != self.shape:
+            return 0.0, 0
+        projected = self.directions @ b.reshape(-1)
+        bb = float(np.dot(projected, projected))
+        if bb == 0.0:
+            return 0.0, 0
+        c = float(np.dot(self.directions @ analytic.reshape(-1) - self.values, projected) / bb)
+        return c, int(np.count_nonzero(np.abs(c * projected) > self.tol(analytic)))
+
+    def unused_entries(self, analytic: np.ndarray) -> int:
+        return 0  # slopes along whole-tensor directions do not say which entries the loss ignores
+
+    def permuted(self, analytic: np.ndarray) -> bool:
+        return False  # nor where each value belongs

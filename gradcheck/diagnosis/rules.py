@@ -48,7 +48,7 @@ def scale_cause(k: float, batch_size: int | None = None) -> str:
 
 
 def diagnose(analytic: np.ndarray | None, evidence: Evidence, batch_size: int | None = None,
-             name: str = "the parameter") -> Diagnosis:
+             name: str = "the parameter", theta: np.ndarray | None = None) -> Diagnosis:
     """Name the pattern of a parameter's analytic gradient against what was measured.
 
     ``evidence`` is an :class:`EntryEvidence` (a full check) or a probe
@@ -57,8 +57,10 @@ def diagnose(analytic: np.ndarray | None, evidence: Evidence, batch_size: int | 
     …) and asks the evidence whether the candidate matches. Rules go from the
     most specific relation to the least: shape relations first (batch sum,
     transpose), then value relations (disconnected, zero, sign, scale).
-    Wrong values that no relation explains are returned as such, to be
-    located by the caller (:func:`wrong_values`).
+    Wrong values that no relation explains are tested against hypotheses
+    about the residual d = analytic − numerical (:func:`residual`, with
+    ``theta`` the parameter's values) and returned as such, to be located by
+    the caller (:func:`wrong_values`).
     """
     shape = tuple(evidence.shape)
     if analytic is None:
@@ -81,8 +83,9 @@ def diagnose(analytic: np.ndarray | None, evidence: Evidence, batch_size: int | 
         return Diagnosis(Kind.DISCONNECTED, f"the loss does not depend on {name} (numerical gradient 0 everywhere) "
                          "but the analytic gradient is not 0: the forward pass skips this parameter's layer")
     if np.all(a == 0):
-        return Diagnosis(Kind.ZERO_GRADIENT, f"the analytic gradient of {name} is 0 everywhere but the loss changes "
-                         "with it: the backward never fills this gradient")
+        return Diagnosis(Kind.ZERO_GRADIENT, f"the analytic gradient of {name} is 0 in every entry while the loss "
+                         f"depends on {name}: no nonzero term reaches it (it is never accumulated, or only a zero term "
+                         "is kept, as with `=` where `+=` is due)")
     k, support = evidence.scale(a)
     if support and evidence.matches(-a):
         return Diagnosis(Kind.SIGN_FLIPPED, "analytic = −numerical: the backward computes the negative gradient "
@@ -93,7 +96,42 @@ def diagnose(analytic: np.ndarray | None, evidence: Evidence, batch_size: int | 
     if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1 and evidence.matches(a.T):
         return Diagnosis(Kind.TRANSPOSED, f"analytic = numericalᵀ: {name}'s gradient is transposed; "
                          "write the product so its shape and layout are the parameter's")
-    return Diagnosis(Kind.WRONG_VALUES, "wrong values")
+    return residual(a, evidence, theta, name) or Diagnosis(Kind.WRONG_VALUES, "wrong values")
+
+
+def residual(a: np.ndarray, evidence: Evidence, theta: np.ndarray | None, name: str) -> Diagnosis | None:
+    """The hypothesis about d = analytic − numerical that fits the evidence, if one does: d = c·θ (a term of the
+    parameter's own, such as regularization), d only where the loss ignores the entry (a mask forgotten in the
+    backward), or the right values at other indices. The hint is joined to the location by :func:`wrong_values`."""
+    if theta is not None and np.shape(theta) == a.shape and np.any(theta):
+        c, support = evidence.residual_on(a, theta)
+        if support >= 2 and evidence.matches(a - c * np.asarray(theta, dtype=np.float64)):
+            return Diagnosis(Kind.WRONG_VALUES, _proportional(c, name),
+                             {"hypothesis": "proportional-to-param", "coefficient": c})
+    unused = evidence.unused_entries(a)
+    if unused:
+        return Diagnosis(Kind.WRONG_VALUES, f"every wrong entry is one the loss does not depend on here (numerical "
+                         f"0, analytic not; {unused} entries), and every entry it depends on is right: the backward "
+                         "sends gradient where the forward sent none, as when a mask (ReLU, dropout, max-pool "
+                         "routing) applied in the forward is left out of the backward",
+                         {"hypothesis": "masked", "unused_entries": unused})
+    if evidence.permuted(a):
+        return Diagnosis(Kind.WRONG_VALUES, "the wrong entries hold the right values, at each other's indices: an "
+                         "indexing slip (values written to the wrong rows, columns or entries)",
+                         {"hypothesis": "wrong-indices"})
+    return None
+
+
+def _proportional(c: float, name: str) -> str:
+    """What d = c·θ says: a term c·θ the loss does not have, or a term the backward lacks."""
+    said = f"analytic − numerical = {c:.6g} × {name} in every entry"
+    if c > 0:
+        return (f"{said}: the backward adds {c:.6g}·{name} that the loss's derivative does not have, as when a "
+                f"regularization term's coefficient is too large (½λ‖{name}‖² has gradient λ·{name}, λ‖{name}‖² "
+                f"has 2λ·{name}) or the loss lacks the term")
+    return (f"{said}: the backward lacks {-c:.6g}·{name} that the loss's derivative has, as when a regularization "
+            f"term is missing from the gradient or too small (½λ‖{name}‖² has gradient λ·{name}; if the term is "
+            f"missing altogether, λ = {-c:.6g})")
 
 
 def _inconclusive(a: np.ndarray, name: str) -> Diagnosis:
@@ -105,8 +143,11 @@ def _inconclusive(a: np.ndarray, name: str) -> Diagnosis:
                      "from the error of its numerical derivative: agreement is not certified")
 
 
-def wrong_values(where: str, detail: dict[str, Any]) -> Diagnosis:
-    """The diagnosis of wrong values once they are located: ``where`` in words, ``detail`` as data."""
+def wrong_values(where: str, detail: dict[str, Any], found: Diagnosis | None = None) -> Diagnosis:
+    """The diagnosis of wrong values once they are located: ``where`` in words, ``detail`` as data, and the
+    residual's hypothesis when one fitted (``found``, from :func:`residual`)."""
+    if found is not None and found.detail.get("hypothesis"):
+        return Diagnosis(Kind.WRONG_VALUES, f"wrong values, {where}; {found.hint}", {**detail, **found.detail})
     return Diagnosis(Kind.WRONG_VALUES, f"wrong values, {where}", detail)
 
 

@@ -76,7 +76,7 @@ def report(rep: Report, verbose: bool = False) -> Group:
     """A whole report: verdict, table, failures, the diagnosis across parameters."""
     style = "bold red" if not rep.ok else "bold yellow" if rep.inconclusive else "bold green"
     parts: list[RenderableType] = [Text(text.verdict(rep), style=style), table(rep)]
-    for r in rep.failed:
+    for r in rep.accounted:
         parts.extend([Text(""), failure(r, verbose)])
     for r in rep.inconclusive:
         title, facts, hint = text.account_parts(r, verbose)

@@ -131,7 +131,7 @@ class TestLocate:
         mask = np.zeros((4, 3), bool)
         mask[[0, 2]] = True
         where, detail = dg.locate(mask)
-        assert where == "confined to rows 0, 2" and detail["rows"] == [0, 2]
+        assert where == "confined to 2 of 4 rows: 0, 2" and detail["rows"] == [0, 2]
 
     def test_single_entries(self):
         mask = np.zeros((4, 3), bool)
@@ -149,7 +149,7 @@ class TestLocate:
 class TestAcross:
     def test_a_bias_right_and_its_weight_wrong_points_at_the_input(self):
         report = check_with(lambda g, p: {"W": g["W"] + 1.0, "b": g["b"]})
-        assert report.diagnosis == ("b matches but W does not: the error reaching this layer (dZ) is right, so the "
+        assert report.diagnosis == ("b matches but W does not: the error reaching W's layer is right, so the "
                                     "mistake is in what only W's gradient has: the input in inputᵀ dZ is not the "
                                     "input the forward pass used, or a term of W's own (such as a regularization "
                                     "term) is wrong or missing")
