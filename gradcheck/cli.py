@@ -10,7 +10,7 @@ import click
 from . import __version__
 from . import cases as cases_mod
 from .cases import RunReport, format_case, summary_line
-from .kinds import KINDS, Kind
+from .kinds import FINDINGS, HYPOTHESES, explanation
 from .options import RUN, settable
 from .output import files, terminal
 from .output.atomic import write_atomic
@@ -151,11 +151,13 @@ def list_cases(paths, keyword) -> None:
 
 
 @main.command()
-@click.argument("kind", required=False, type=click.Choice(KINDS))
+@click.argument("kind", required=False, type=click.Choice(FINDINGS))
 def explain(kind) -> None:
-    """Explain a diagnosis KIND with its math; without KIND, list the kinds."""
+    """Explain a diagnosis KIND, or a finding about the residual, with its math; without KIND, list them."""
     if kind is None:
-        for name in KINDS:
-            click.echo(f"{name:<24} {Kind(name).explanation.split('. ')[0].rstrip('.')}.")
+        for name in FINDINGS:
+            if name == next(iter(HYPOTHESES)):
+                click.echo("\nfindings about the residual d = analytic − numerical (detail['hypothesis']):")
+            click.echo(f"{name:<24} {explanation(name).split('. ')[0].rstrip('.')}.")
         return
-    click.echo(f"{kind}\n\n{Kind(kind).explanation}")
+    click.echo(f"{kind}\n\n{explanation(kind)}")

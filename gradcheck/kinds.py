@@ -107,3 +107,37 @@ EXPLANATIONS: dict[Kind, str] = {
 
 
 KINDS: tuple[str, ...] = tuple(kind.value for kind in Kind)
+
+
+# What a wrong parameter's residual d = analytic − numerical was found to be (``detail["hypothesis"]``), and across
+# parameters, where the error enters (``Report.diagnosis``). Each is a finding about the evidence, with the rule.
+HYPOTHESES: dict[str, str] = {
+    "proportional-to-param": "d = c·θ in every entry: the analytic gradient differs from the true one by a multiple "
+    "of the parameter itself, the signature of a regularization term (detail['coefficient'] is c). c > 0: the "
+    "backward adds c·θ that the loss does not have (for ½λ‖θ‖² the gradient is λθ; 2λθ belongs to λ‖θ‖²; or the "
+    "term is in the gradient but not in the loss). c < 0: the backward lacks it (the term is missing from the "
+    "gradient: add λθ with λ = −c, or its coefficient is too small).",
+    "masked": "d is nonzero only where the numerical gradient is 0 (the loss does not depend on those entries at this "
+    "point) and every entry the loss depends on is right: the backward sends gradient where the forward sent none. "
+    "The usual cause is a mask applied in the forward and left out of the backward: dZ = dA · (Z > 0) for a ReLU, "
+    "dA · mask / p for inverted dropout, routing to the argmax only in max-pooling.",
+    "wrong-indices": "The wrong entries hold the right values, each at another wrong entry's index: an indexing slip "
+    "that writes values to the wrong rows, columns or entries (a swapped pair of indices, i and j exchanged, an "
+    "offset by one).",
+    "copy-of-other": "The parameter's gradient is, entry for entry, another parameter's (or its transpose), and that "
+    "other parameter's gradient is right: either the gradients dict returns the other's gradient under this name "
+    "(grads['b2'] = db1), or this gradient's formula lacks what sets it apart from the other's (dgamma = Σ dout "
+    "where Σ dout·x̂ is due, which is dbeta's formula).",
+    "loss-derivative": "Every parameter is wrong, the last layer's bias too. A bias's gradient is the error at its "
+    "layer's pre-activation summed over the batch, so for the output layer's bias that error, dL/dZ_out, is already "
+    "wrong: look at the loss derivative (for softmax cross-entropy, dscores = p − onehot(y), divided by m when the "
+    "loss is a mean) and at an output activation's derivative.",
+}
+
+FINDINGS: tuple[str, ...] = (*KINDS, *HYPOTHESES)
+
+
+def explanation(name: str) -> str:
+    """The explanation of a kind or of a hypothesis about the residual."""
+    return HYPOTHESES[name] if name in HYPOTHESES else Kind(name).explanation
+

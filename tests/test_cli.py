@@ -110,12 +110,17 @@ def test_list_shows_cases_and_expectations_without_running(folder):
                                           f"flipped  ({folder / 'cases.py'})  expect fail  param: sign-flipped"]
 
 
-def test_explain_lists_every_kind():
-    result = invoke("explain")
-    assert [line.split()[0] for line in result.output.splitlines()] == list(gradcheck.diagnosis.KINDS)
+def test_explain_lists_every_kind_then_every_finding_about_the_residual():
+    from gradcheck.kinds import HYPOTHESES
+
+    lines = [line for line in invoke("explain").output.splitlines() if line]
+    heading = lines.index("findings about the residual d = analytic − numerical (detail['hypothesis']):")
+    assert [line.split()[0] for line in lines[:heading]] == list(gradcheck.diagnosis.KINDS)
+    assert [line.split()[0] for line in lines[heading + 1:]] == list(HYPOTHESES)
 
 
-@pytest.mark.parametrize("kind", gradcheck.diagnosis.KINDS)
+@pytest.mark.parametrize("kind", [*gradcheck.diagnosis.KINDS, "proportional-to-param", "masked", "wrong-indices",
+                                  "copy-of-other", "loss-derivative"])
 def test_explain_prints_each_kind_then_its_paragraph(kind):
     result = invoke("explain", kind)
     assert result.exit_code == 0
