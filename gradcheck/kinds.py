@@ -128,6 +128,10 @@ HYPOTHESES: dict[str, str] = {
     "other parameter's gradient is right: either the gradients dict returns the other's gradient under this name "
     "(grads['b2'] = db1), or this gradient's formula lacks what sets it apart from the other's (dgamma = Σ dout "
     "where Σ dout·x̂ is due, which is dbeta's formula).",
+    "not-scaling-with-upstream": "A layer's backward returns the same gradient when the upstream gradient dout is "
+    "doubled: it ignores dout. A backward computes a vector–Jacobian product, linear in dout: for an activation, "
+    "dx = dout * f'(x) (dZ = dout * (Z > 0) for a ReLU), not f'(x) alone. check_layer asks each wrong gradient "
+    "again with 2·dout to tell.",
     "loss-derivative": "Every parameter is wrong, the last layer's bias too. A bias's gradient is the error at its "
     "layer's pre-activation summed over the batch, so for the output layer's bias that error, dL/dZ_out, is already "
     "wrong: look at the loss derivative (for softmax cross-entropy, dscores = p − onehot(y), divided by m when the "

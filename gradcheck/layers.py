@@ -120,6 +120,7 @@ def check_layer(
 
         report = check(loss, grad, point, seed=seed, **options)
         report = _fingerprint(report, adapter, point, upstream)
+        report = _linear_in_upstream(report, adapter, point, upstream)
     finally:
         if adapter.obj is not None:
             adapter.obj.params = saved
@@ -143,6 +144,31 @@ def _fingerprint(report: Report, adapter: _Adapter, point: dict, upstream: np.nd
     detail = {**result.detail, "activation": found.activation, "fingerprint": found.formula}
     results = tuple(replace(r, hint=hint, detail=detail) if r is result else r for r in report.results)
     return replace(report, results=results)
+
+
+def _linear_in_upstream(report: Report, adapter: _Adapter, point: dict, upstream: np.ndarray) -> Report:
+    """Each wrong gradient asked again with the upstream gradient doubled: a backward is linear in dout, so one that
+    returns the same values ignores dout."""
+    wrong = [r for r in report.failed if r.analytic is not None and np.any(r.analytic)]
+    if not wrong:
+        return report
+    try:
+        _, cache = adapter.forward({k: np.array(v, copy=True) for k, v in point.items()})
+        doubled = adapter.backward(2.0 * upstream, cache)
+    except Exception:  # the backward that ran once fails on a doubled upstream: nothing to conclude
+        return report
+    results = list(report.results)
+    for r in wrong:
+        again = doubled.get(r.name)
+        if again is None or np.shape(again) != r.analytic.shape or not np.allclose(again, r.analytic, rtol=1e-12,
+                                                                                     atol=0.0):
+            continue
+        said = (f"{r.name}'s gradient is the same for the upstream gradient u and for 2u: the backward ignores dout "
+                "(a backward is linear in dout: dx = dout * f'(x), not f'(x))")
+        hint = said if r.detail.get("fingerprint") == "unknown" else f"{r.hint}; {said}"
+        results[results.index(r)] = replace(r, hint=hint,
+                                            detail={**r.detail, "hypothesis": "not-scaling-with-upstream"})
+    return replace(report, results=tuple(results))
 
 
 def check_network(network: Any, inputs: Any, **options: Any) -> Report:

@@ -184,3 +184,25 @@ class TestLocationsInFull:
         mask.flat[::7] = True
         assert locate(mask)[0] == ("spread over 15 of 100 entries (15%); the first 5 at (0, 0), (0, 7), (1, 4), "
                                    "(2, 1), (2, 8)")
+
+
+class TestLayerBackwardIgnoringDout:
+    def test_a_relu_backward_that_ignores_dout_is_named(self):
+        def forward(x):
+            return np.maximum(x, 0), x
+
+        def backward(dout, cache):
+            return (cache > 0).astype(float)  # dout forgotten
+        x = RNG.normal(size=(4, 5))
+        result = gradcheck.check_layer(forward, backward, x)["x"]
+        assert result.detail["hypothesis"] == "not-scaling-with-upstream"
+        assert result.hint.startswith("x's gradient is the same for the upstream gradient u and for 2u")
+
+    def test_a_backward_with_a_wrong_factor_is_not_said_to_ignore_dout(self):
+        def forward(x):
+            return np.tanh(x), x
+
+        def backward(dout, cache):
+            return dout * (1 - np.tanh(cache))  # wrong derivative, but linear in dout
+        result = gradcheck.check_layer(forward, backward, RNG.normal(size=(4, 5)))["x"]
+        assert not result.ok and result.detail.get("hypothesis") != "not-scaling-with-upstream"
