@@ -48,8 +48,8 @@ def across(results: Sequence[Any]) -> str | None:
     Every parameter wrong, the last bias too: the error is wrong from the
     output layer on (the loss derivative or an output activation's). A
     unit's added parameter (bias, beta) matching while what multiplies does
-    not: the error reaching the unit is right and the mistake is the
-    multiplier's own. The units after the last failing one matching:
+    not, or the other way round: the error reaching the unit is right and
+    the mistake is the wrong parameter's own. The units after the last failing one matching:
     the mistake lies in the backward step between them.
     """
     params = [r for r in results if r.shape is not None]
@@ -78,23 +78,50 @@ def _from_the_loss(params: list[Any], groups: list[Unit]) -> str | None:
 
 def _within(groups: list[Unit]) -> str | None:
     for unit in groups:
-        shifts = [r for r in unit.adds if _right(r)]
-        factors = [r for r in unit.multiplies if _wrong(r)]
-        if not shifts or not factors or any(_right(r) for r in unit.multiplies):
-            continue
-        b, w = shifts[0], factors[0]
-        head = (f"{b.name} matches but {w.name} does not: the error reaching {w.name}'s layer is right, so the "
-                f"mistake is in what only {w.name}'s gradient has: ")
-        if w.detail.get("hypothesis") == "proportional-to-param":
-            return head + f"a term proportional to {w.name} itself (its hint gives the coefficient)"
-        if not _wrong_broadly(w):
-            continue
-        if _matrix(w):
-            return head + (f"the input in inputᵀ dZ is not the input the forward pass used, or a term of {w.name}'s "
-                           "own (such as a regularization term) is wrong or missing")
-        return head + (f"the value {w.name} multiplies in the forward (for a normalization's gamma, dgamma = "
-                       f"Σ dout · x̂ over the batch), or a term of {w.name}'s own")
+        said = _shift_right(unit) or _factor_right(unit)
+        if said:
+            return said
     return None
+
+
+def _shift_right(unit: Unit) -> str | None:
+    """An added parameter right, what multiplies wrong: the error reaching the unit is right."""
+    shifts = [r for r in unit.adds if _right(r)]
+    factors = [r for r in unit.multiplies if _wrong(r)]
+    if not shifts or not factors or any(_right(r) for r in unit.multiplies):
+        return None
+    b, w = shifts[0], factors[0]
+    head = (f"{b.name} matches but {w.name} does not: the error reaching {w.name}'s layer is right, so the "
+            f"mistake is in what only {w.name}'s gradient has: ")
+    own = w.detail.get("hypothesis")
+    if own == "proportional-to-param":
+        return head + f"a term proportional to {w.name} itself (its hint gives the coefficient)"
+    if own == "copy-of-other":
+        return head + f"its hint names the parameter whose gradient {w.name}'s equals"
+    if not _wrong_broadly(w):
+        return None
+    if _matrix(w):
+        return head + ("the input in inputᵀ dZ is not the input the forward pass used, a sum over examples or time "
+                       "steps keeps only some of its terms (`=` where `+=` is due), or a term of "
+                       f"{w.name}'s own (such as a regularization term) is wrong or missing")
+    return head + (f"the value {w.name} multiplies in the forward (for a normalization's gamma, dgamma = "
+                   f"Σ dout · x̂ over the batch), or a term of {w.name}'s own")
+
+
+def _factor_right(unit: Unit) -> str | None:
+    """What multiplies right, an added parameter wrong: the error reaching the unit is right (the multiplier's
+    gradient is built from it), so the added parameter's own reduction is wrong."""
+    factors = [r for r in unit.multiplies if _right(r)]
+    shifts = [r for r in unit.adds if _wrong(r)]
+    if not factors or not shifts or any(_right(r) for r in unit.adds) or shifts[0].kind != Kind.WRONG_VALUES:
+        return None
+    w, b = factors[0], shifts[0]
+    if b.detail.get("hypothesis") == "copy-of-other":
+        return (f"{w.name} matches but {b.name} does not: the error reaching {b.name}'s layer is right, and "
+                f"{b.name}'s hint names the parameter whose gradient it equals")
+    return (f"{w.name} matches but {b.name} does not: the error reaching {b.name}'s layer is right ({w.name}'s "
+            f"gradient is built from it), so the mistake is in {b.name}'s own formula: the sum of that error over "
+            "the batch (its axis, a factor, or terms left out)")
 
 
 def _between(groups: list[Unit]) -> str | None:
@@ -106,15 +133,19 @@ def _between(groups: list[Unit]) -> str | None:
     if not all(status[last_bad + 1:]):
         return None
     bad, good = groups[last_bad], groups[last_bad + 1]
-    if not all(_wrong_broadly(r) for r in bad.members if _wrong(r)):
+    wrong_here = [r for r in bad.members if _wrong(r)]
+    if any(_right(r) for r in bad.members) or not all(_wrong_broadly(r) for r in wrong_here):
         return None  # a few wrong entries are a slip in a scalar formula, not an error carried back
     later = [r for u in groups[last_bad + 1:] for r in u.members]
     earlier = [r for u in groups[: last_bad + 1] for r in u.members if _wrong(r)]
     weight = next((r for r in good.multiplies if _matrix(r)), None)
-    step = (f"the activation derivative between them or the product with {weight.name}ᵀ" if weight is not None
+    step = (f"the activation derivative or a mask between them, the product with {weight.name}ᵀ" if weight is not None
             else "the backward of what lies between them in the forward (an activation's or a normalization's)")
+    shared = (f"what the gradients of {_names(wrong_here)} share (a sum or loop over examples or positions)"
+              if len(wrong_here) > 1 else f"{wrong_here[0].name}'s own formula")
     return (f"{_names(later)} match; {_names(earlier)} do not: the mistake lies in the backward step that carries "
-            f"the error from the layer of {good.members[0].name} back to the layer of {bad.members[0].name} — {step}")
+            f"the error from the layer of {good.members[0].name} back to the layer of {bad.members[0].name} — "
+            f"{step}, or a path the error must add there (a recurrent dh_next, a skip connection) — or in {shared}")
 
 
 def reconcile(results: Sequence[Any]) -> list[Any]:

@@ -47,6 +47,9 @@ class Evidence(Protocol):
     def permuted(self, analytic: np.ndarray) -> bool:
         """Whether the analytic values are the numerical ones at other indices (and not at their own)."""
 
+    def summed(self, analytic: np.ndarray) -> float | None:
+        """The value every analytic entry holds when it is the sum of the whole numerical gradient, else None."""
+
 
 class EntryEvidence:
     """What a full check measured: the numerical gradient entry by entry, with tolerances.
@@ -99,6 +102,12 @@ class EntryEvidence:
         if not wrong.any() or not (~unused).any() or (wrong & ~unused).any():
             return 0
         return int(wrong.sum())
+
+    def summed(self, analytic: np.ndarray) -> float | None:
+        if analytic.size < 2 or not np.all(analytic == analytic.flat[0]):
+            return None
+        total = float(np.sum(self.numerical))
+        return total if abs(float(analytic.flat[0]) - total) <= float(np.sum(self.tol)) else None
 
     def permuted(self, analytic: np.ndarray) -> bool:
         wrong = np.abs(analytic - self.numerical) > self.tol
@@ -174,3 +183,6 @@ class ProbeEvidence:
 
     def permuted(self, analytic: np.ndarray) -> bool:
         return False  # nor where each value belongs
+
+    def summed(self, analytic: np.ndarray) -> float | None:
+        return None  # random directions do not measure the gradient's total

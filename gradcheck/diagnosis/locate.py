@@ -26,12 +26,13 @@ def ranges(indices: Sequence[int]) -> str:
     return ", ".join(words) + more
 
 
-def _lines(which: np.ndarray, length: int, word: str) -> str:
-    """``columns 3`` or ``15 of 20 columns: 0–9, 15–19``, and the gate blocks they make up when they do."""
+def _lines(which: np.ndarray, length: int, word: str, gates: bool = False) -> str:
+    """``column 3`` or ``15 of 20 columns: 0–9, 15–19``; for columns (where concatenated gates lie: x W with W of
+    shape (d, 4h)), the gate blocks they make up when they do."""
     if len(which) == 1:
         return f"{word} {which[0]}"
     text = f"{len(which)} of {length} {word}s: {ranges(which.tolist())}"
-    for gates in GATES:
+    for gates in GATES if gates else ():
         if length % gates or length < 2 * gates:
             continue
         block = length // gates
@@ -65,7 +66,7 @@ def locate(mismatched: np.ndarray) -> tuple[str, dict[str, Any]]:
             return f"confined to {_lines(rows, shape[0], 'row')}", detail
         if len(cols) < shape[1] and mismatched[:, cols].all():
             detail["columns"] = cols.tolist()
-            return f"confined to {_lines(cols, shape[1], 'column')}", detail
+            return f"confined to {_lines(cols, shape[1], 'column', gates=True)}", detail
     if count == size:
         return "every entry wrong", detail
     if count <= MAX_LISTED:

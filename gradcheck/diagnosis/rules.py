@@ -81,7 +81,9 @@ def diagnose(analytic: np.ndarray | None, evidence: Evidence, batch_size: int | 
         return Diagnosis(Kind.OK, "")
     if evidence.loss_ignores():
         return Diagnosis(Kind.DISCONNECTED, f"the loss does not depend on {name} (numerical gradient 0 everywhere) "
-                         "but the analytic gradient is not 0: the forward pass skips this parameter's layer")
+                         f"but the analytic gradient is not 0: the forward does not use the {name} it is given (a "
+                         "layer skipped, a global or a stale copy read instead of the parameter), or what follows "
+                         "cancels it (a bias followed by batch norm)")
     if np.all(a == 0):
         return Diagnosis(Kind.ZERO_GRADIENT, f"the analytic gradient of {name} is 0 in every entry while the loss "
                          f"depends on {name}: no nonzero term reaches it (it is never accumulated, or only a zero term "
@@ -104,10 +106,21 @@ def residual(a: np.ndarray, evidence: Evidence, theta: np.ndarray | None, name: 
     parameter's own, such as regularization), d only where the loss ignores the entry (a mask forgotten in the
     backward), or the right values at other indices. The hint is joined to the location by :func:`wrong_values`."""
     if theta is not None and np.shape(theta) == a.shape and np.any(theta):
+        theta = np.asarray(theta, dtype=np.float64)
         c, support = evidence.residual_on(a, theta)
-        if support >= 2 and evidence.matches(a - c * np.asarray(theta, dtype=np.float64)):
+        if support >= 2 and evidence.matches(a - c * theta):
             return Diagnosis(Kind.WRONG_VALUES, _proportional(c, name),
                              {"hypothesis": "proportional-to-param", "coefficient": c})
+        c, support = evidence.residual_on(a, np.sign(theta))
+        if support >= 2 and evidence.matches(a - c * np.sign(theta)):
+            return Diagnosis(Kind.WRONG_VALUES, _sign_term(c, name),
+                             {"hypothesis": "proportional-to-sign", "coefficient": c})
+    total = evidence.summed(a)
+    if total is not None:
+        return Diagnosis(Kind.WRONG_VALUES, f"every entry of the analytic gradient holds the same value, {total:.6g}, "
+                         f"the sum of the true gradient over all of {name}'s entries: a sum over every axis (as "
+                         "dZ.sum()) broadcast where a sum over the batch axis alone is due",
+                         {"hypothesis": "summed-over-all-axes"})
     unused = evidence.unused_entries(a)
     if unused:
         return Diagnosis(Kind.WRONG_VALUES, f"every wrong entry is one the loss does not depend on here (numerical "
@@ -120,6 +133,16 @@ def residual(a: np.ndarray, evidence: Evidence, theta: np.ndarray | None, name: 
                          "indexing slip (values written to the wrong rows, columns or entries)",
                          {"hypothesis": "wrong-indices"})
     return None
+
+
+def _sign_term(c: float, name: str) -> str:
+    """What d = c·sign(θ) says: an L1 term λ‖θ‖₁ (gradient λ·sign(θ)) with the wrong coefficient or sign."""
+    said = f"analytic − numerical = {c:.6g} × sign({name}) in every entry"
+    if c > 0:
+        return (f"{said}: the backward adds {c:.6g}·sign({name}) that the loss's derivative does not have, as when "
+                f"an L1 term's coefficient or sign is wrong (λ‖{name}‖₁ has gradient λ·sign({name}))")
+    return (f"{said}: the backward lacks {-c:.6g}·sign({name}) that the loss's derivative has, as when an L1 term is "
+            f"missing from the gradient or enters with the wrong sign (λ‖{name}‖₁ has gradient +λ·sign({name}))")
 
 
 def _proportional(c: float, name: str) -> str:
@@ -192,19 +215,20 @@ def _diagnose_shape(a: np.ndarray, evidence: Evidence, name: str) -> Diagnosis:
     for axis, summed in _reductions(a, shape):
         if evidence.matches(summed):
             m = a.size // max(size, 1)
+            keep = ", keepdims=True" if len(shape) == a.ndim else ""  # (1, n) keeps the axis; (n,) does not
             if axis is None:
                 rule = "sum it over the examples: db = dz.sum()"
             elif axis == a.ndim - 1 and axis > 0:
-                rule = (f"sum it over axis {axis}, the examples in column layout: "
-                        f"db = dZ.sum(axis={axis}, keepdims=True)")
+                rule = f"sum it over axis {axis}, the examples in column layout: db = dZ.sum(axis={axis}{keep})"
             else:
-                rule = f"sum it over axis {axis}, the batch: db = dZ.sum(axis={axis}, keepdims=True)"
+                rule = f"sum it over axis {axis}, the batch: db = dZ.sum(axis={axis}{keep})"
             return Diagnosis(Kind.NOT_REDUCED, f"{name}'s gradient has shape {a.shape}, one entry per example "
                              f"(m = {m}), and its sum is right: {rule}", {**found, "axis": axis, "m": m})
     if a.size == size:
         if a.ndim == 2 and a.shape == shape[::-1] and evidence.matches(a.T):
             return Diagnosis(Kind.TRANSPOSED, f"{name}'s gradient has shape {a.shape}, the transpose of {shape}, and "
-                             "its transpose is right: swap the product's operands (dW = xᵀ dZ, not dZᵀ x)", found)
+                             "its transpose is right: swap the product's operands (xᵀ dZ for a weight of shape "
+                             "(in, out) used as x W, dZᵀ x for one of shape (out, in) used as x Wᵀ)", found)
         if evidence.matches(a.reshape(shape)):
             if a.shape == shape[::-1]:
                 return Diagnosis(Kind.TRANSPOSED, f"{name}'s gradient holds the right data in the swapped shape "

@@ -151,8 +151,9 @@ class TestAcross:
         report = check_with(lambda g, p: {"W": g["W"] + 1.0, "b": g["b"]})
         assert report.diagnosis == ("b matches but W does not: the error reaching W's layer is right, so the "
                                     "mistake is in what only W's gradient has: the input in inputᵀ dZ is not the "
-                                    "input the forward pass used, or a term of W's own (such as a regularization "
-                                    "term) is wrong or missing")
+                                    "input the forward pass used, a sum over examples or time steps keeps only some "
+                                    "of its terms (`=` where `+=` is due), or a term of W's own (such as a "
+                                    "regularization term) is wrong or missing")
 
     @pytest.mark.parametrize("bug", ["B2", "B7", "B12"])
     def test_kinds_that_explain_themselves_are_not_placed_between_layers(self, bug):

@@ -114,9 +114,25 @@ class TestAcrossFromStructure:
             return float(np.sum(out ** 3)), {"gamma": np.sum(3 * out ** 2, axis=0),  # x̂ forgotten
                                              "beta": np.sum(3 * out ** 2, axis=0)}
         report = gradcheck.check(loss_and_grad, None, params)
+        assert report.diagnosis == ("beta matches but gamma does not: the error reaching gamma's layer is right, so "
+                                    "the mistake is in what only gamma's gradient has: its hint names the parameter "
+                                    "whose gradient gamma's equals")
+        assert "or gamma's formula lacks what sets it apart from beta's" in report["gamma"].hint
+
+    def test_a_gamma_wrong_in_its_own_factor_is_placed_there(self):
+        x = RNG.normal(size=(6, 3))
+        params = {"gamma": RNG.normal(size=(3,)) + 2, "beta": RNG.normal(size=(3,))}
+        z = x - x.mean(0)
+
+        def loss_and_grad(p):
+            xhat = z / x.std(0)
+            out = p["gamma"] * xhat + p["beta"]
+            dout = 3 * out ** 2
+            return float(np.sum(out ** 3)), {"gamma": np.sum(dout * z, axis=0),  # z where x̂ is due
+                                             "beta": np.sum(dout, axis=0)}
+        report = gradcheck.check(loss_and_grad, None, params)
         assert report.diagnosis.startswith("beta matches but gamma does not")
         assert "dgamma = Σ dout · x̂" in report.diagnosis
-        assert "or gamma's formula lacks what sets it apart from beta's" in report["gamma"].hint
 
     def test_a_bias_whose_gradient_is_zero_is_no_evidence(self):
         x = RNG.normal(size=(6, 3))

@@ -1,0 +1,1 @@
+"""A corpus of hand-written numpy networks with the backpropagation mistakes students make."""
