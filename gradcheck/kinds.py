@@ -117,6 +117,12 @@ HYPOTHESES: dict[str, str] = {
     "backward adds c·θ that the loss does not have (for ½λ‖θ‖² the gradient is λθ; 2λθ belongs to λ‖θ‖²; or the "
     "term is in the gradient but not in the loss). c < 0: the backward lacks it (the term is missing from the "
     "gradient: add λθ with λ = −c, or its coefficient is too small).",
+    "proportional-to-sign": "d = c·sign(θ) in every entry: the signature of an L1 term λ‖θ‖₁, whose gradient is "
+    "λ·sign(θ) (detail['coefficient'] is c). c < 0 with |c| = 2λ: the term enters the gradient with the wrong sign; "
+    "c = −λ: it is missing from the gradient; c > 0: the gradient has a term the loss does not.",
+    "summed-over-all-axes": "Every entry of the analytic gradient holds one value, the sum of the true gradient over "
+    "all its entries: a sum over every axis (db = dZ.sum()) broadcast into the parameter, where a sum over the batch "
+    "axis alone is due (db = dZ.sum(axis=0)).",
     "masked": "d is nonzero only where the numerical gradient is 0 (the loss does not depend on those entries at this "
     "point) and every entry the loss depends on is right: the backward sends gradient where the forward sent none. "
     "The usual cause is a mask applied in the forward and left out of the backward: dZ = dA · (Z > 0) for a ReLU, "

@@ -120,7 +120,8 @@ def test_explain_lists_every_kind_then_every_finding_about_the_residual():
 
 
 @pytest.mark.parametrize("kind", [*gradcheck.diagnosis.KINDS, "proportional-to-param", "masked", "wrong-indices",
-                                  "copy-of-other", "not-scaling-with-upstream", "loss-derivative"])
+                                  "copy-of-other", "not-scaling-with-upstream", "loss-derivative",
+                                  "proportional-to-sign", "summed-over-all-axes"])
 def test_explain_prints_each_kind_then_its_paragraph(kind):
     result = invoke("explain", kind)
     assert result.exit_code == 0
