@@ -152,6 +152,7 @@ def reconcile(results: Sequence[Any]) -> list[Any]:
     """The results with every hint checked against the others: a cause another result rules out is replaced by
     what the evidence allows, and a gradient that is another parameter's is named as such."""
     out = list(results)
+    unit_of = {r.name: u for u in units([r for r in out if r.shape is not None]) for r in u.members}
     for i, r in enumerate(out):
         if r.shape is None or not _wrong(r):
             continue
@@ -159,18 +160,34 @@ def reconcile(results: Sequence[Any]) -> list[Any]:
         if copied is not None:
             out[i] = copied
         elif r.kind == Kind.SCALED and any(c in r.hint for c in _LOSS_CAUSES):
+            siblings = [q for q in unit_of[r.name].members if q is not r and _right(q)]
             later = [q for q in out[i + 1:] if q.shape is not None and _right(q)]
-            if later:
+            if siblings:
+                out[i] = replace(r, hint=_scaled_in_its_own_formula(r, siblings))
+            elif later:
                 out[i] = replace(r, hint=_scaled_on_the_way(r, later))
     return out
 
 
+def _matches(rs: list[Any]) -> str:
+    return f"{_names(rs)} match{'es' if len(rs) == 1 else ''}"
+
+
+def _scaled_in_its_own_formula(r: Any, siblings: list[Any]) -> str:
+    k = r.detail["k"]
+    n = round(1 / k) if k < 1 else round(k)
+    whole = n >= 2 and abs((1 / k if k < 1 else k) - n) <= 1e-3 * n
+    what = ("" if not whole else f" ({k:.6g} = 1/{n}: a mean over {n} where a sum is due, or a division repeated)"
+            if k < 1 else f" (a sum over {n} where a mean is due, or a division left out)")
+    return (f"analytic = {k:.6g} × numerical; {_matches(siblings)}, so the error reaching {r.name}'s layer is right: "
+            f"the factor {k:.6g} is in {r.name}'s own formula{what}")
+
+
 def _scaled_on_the_way(r: Any, later: list[Any]) -> str:
     k = r.detail["k"]
-    return (f"analytic = {k:.6g} × numerical; {_names(later)} match{'es' if len(later) == 1 else ''}, so the loss "
-            f"and its derivative are right: the factor {k:.6g} enters on the way back to {r.name}, in a step after "
-            "those parameters (a scaling the forward applies and the backward leaves out or repeats, such as "
-            "inverted dropout's 1/p)")
+    return (f"analytic = {k:.6g} × numerical; {_matches(later)}, so the loss and its derivative are right: the "
+            f"factor {k:.6g} enters on the way back to {r.name}, in a step after those parameters (a scaling the "
+            "forward applies and the backward leaves out or repeats, such as inverted dropout's 1/p)")
 
 
 def _copy_of(r: Any, results: list[Any]) -> Any | None:

@@ -44,16 +44,19 @@ class Unit:
 
     @property
     def multiplies(self) -> list[Any]:
-        return [r for r in self.members if role(r.name, r.shape) == "multiplies"]
+        return [r for r in self.members[:1] if role(r.name, r.shape) == "multiplies"]
 
     @property
     def adds(self) -> list[Any]:
-        return [r for r in self.members if role(r.name, r.shape) == "adds"]
+        """The members added to the head's output: those that joined it, and a unit of one added parameter."""
+        head = self.members[0]
+        return list(self.members[1:]) + ([head] if role(head.name, head.shape) == "adds" else [])
 
 
 def _joins(unit: list[Any], r: Any) -> bool:
-    """Whether result ``r`` belongs to the unit begun before it: an added parameter as wide as the unit's output."""
-    if role(r.name, r.shape) != "adds" or not unit:
+    """Whether result ``r`` belongs to the unit begun before it: a parameter added (by name, or a vector of no telling
+    name) as wide as the output of the weight that begins the unit."""
+    if not unit or role(r.name, r.shape) == "multiplies" or role(unit[0].name, unit[0].shape) != "multiplies":
         return False
     head = unit[0]
     width = _width(r.shape)
@@ -63,10 +66,10 @@ def _joins(unit: list[Any], r: Any) -> bool:
 def units(results: Sequence[Any]) -> list[Unit]:
     """The results grouped into units, in forward order (the order the parameters were given in).
 
-    A parameter that multiplies starts a unit; an added one whose length is
-    that unit's output width (a bias after its weight, beta after gamma)
-    joins it. Names that number their layers (W1, b1) must agree: a number
-    change always starts a new unit.
+    A parameter that multiplies starts a unit; one that does not (a bias,
+    beta, or a vector of no telling name) whose length is that unit's output
+    width joins it (a bias after its weight, beta after gamma). Names that
+    number their layers (W1, b1) must agree: a new number starts a new unit.
     """
     out: list[list[Any]] = []
     for r in results:

@@ -222,3 +222,34 @@ class TestLayerBackwardIgnoringDout:
             return dout * (1 - np.tanh(cache))  # wrong derivative, but linear in dout
         result = gradcheck.check_layer(forward, backward, RNG.normal(size=(4, 5)))["x"]
         assert not result.ok and result.detail.get("hypothesis") != "not-scaling-with-upstream"
+
+
+class TestAFactorInOneParametersOwnFormula:
+    @staticmethod
+    def scaled(name, k):
+        net = two_layer(lam=0.0)
+
+        def grad(p):
+            g = net(p)[1]
+            g[name] = k * g[name]
+            return g
+        return gradcheck.check(lambda p: net(p)[0], grad, PARAMS)[name]
+
+    def test_a_weight_scaled_beside_a_matching_bias_has_the_factor_in_its_own_formula(self):
+        result = self.scaled("W2", 8.0)
+        assert result.hint == ("analytic = 8 × numerical; b2 matches, so the error reaching W2's layer is right: the "
+                               "factor 8 is in W2's own formula (a sum over 8 where a mean is due, or a division "
+                               "left out)")
+
+    def test_a_bias_averaged_beside_a_matching_weight_has_the_factor_in_its_own_formula(self):
+        result = self.scaled("b1", 1 / 8)
+        assert "W1 matches, so the error reaching b1's layer is right" in result.hint
+        assert "0.125 = 1/8: a mean over 8 where a sum is due" in result.hint
+
+
+def test_a_vector_with_no_telling_name_joins_the_weight_before_it():
+    class R:
+        def __init__(self, name, shape):
+            self.name, self.shape = name, shape
+    rs = [R("A", (4, 5)), R("c", (5,)), R("B", (5, 3)), R("d", (3,))]
+    assert [[r.name for r in u.members] for u in units(rs)] == [["A", "c"], ["B", "d"]]
