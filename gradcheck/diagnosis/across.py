@@ -166,6 +166,15 @@ def reconcile(results: Sequence[Any]) -> list[Any]:
                 out[i] = replace(r, hint=_scaled_in_its_own_formula(r, siblings))
             elif later:
                 out[i] = replace(r, hint=_scaled_on_the_way(r, later))
+        elif r.kind == Kind.SIGN_FLIPPED:
+            siblings = [q for q in unit_of[r.name].members if q is not r and _right(q)]
+            later = [q for q in out[i + 1:] if q.shape is not None and _right(q)]
+            if siblings or later:  # the error y − a would flip those too
+                where = (f"{r.name}'s own formula, since {_matches(siblings)} (the error reaching the layer has the "
+                         "right sign)" if siblings else
+                         f"a step between {_names(later)} and {r.name}, since {_matches(later)} (so the loss's error "
+                         "has the right sign)")
+                out[i] = replace(r, hint=f"analytic = −numerical: the sign flips in {where}")
     return out
 
 

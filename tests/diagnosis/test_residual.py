@@ -253,3 +253,15 @@ def test_a_vector_with_no_telling_name_joins_the_weight_before_it():
             self.name, self.shape = name, shape
     rs = [R("A", (4, 5)), R("c", (5,)), R("B", (5, 3)), R("d", (3,))]
     assert [[r.name for r in u.members] for u in units(rs)] == [["A", "c"], ["B", "d"]]
+
+
+def test_a_sign_flipped_beside_a_matching_bias_is_not_blamed_on_the_error_y_minus_a():
+    net = two_layer(lam=0.0)
+
+    def grad(p):
+        g = net(p)[1]
+        g["W2"] = -g["W2"]
+        return g
+    result = gradcheck.check(lambda p: net(p)[0], grad, PARAMS)["W2"]
+    assert result.hint == ("analytic = −numerical: the sign flips in W2's own formula, since b2 matches (the error "
+                           "reaching the layer has the right sign)")
