@@ -7,6 +7,7 @@ from .checker import assert_gradients, check
 from .errors import CheckError
 from .kinds import Kind
 from .layers import check_layer, check_network
+from .models import check_model
 from .numerics.numdiff import step_size
 from .report import GradientError, ParamResult, Report
 
@@ -26,6 +27,7 @@ __all__ = [
     "case",
     "check",
     "check_layer",
+    "check_model",
     "check_network",
     "step_size",
     "__version__",

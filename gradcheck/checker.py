@@ -14,6 +14,8 @@ from .numerics.parallel import worker_pool
 from .numerics.params import as_params
 from .numerics.plan import make_plan
 from .numerics.probe import GUARANTEE, MISS_PER_PROBE
+from .numerics.randomness import NOTE as RANDOM_STATE_NOTE
+from .numerics.randomness import Randomness
 from .numerics.sampling import Counter, Point
 from .options import DEFAULTS, MODES, CheckOptions, Method, Mode
 from .report import GradientError, Report
@@ -88,14 +90,33 @@ def check(
     options = CheckOptions(method=method, eps=eps, rtol=rtol, atol=atol, seed=seed, batch_size=batch_size, mode=mode,
                            budget=budget, probes=probes, workers=workers)
     p = as_params(params)
+    randomness = Randomness()
+    try:
+        return _check(loss, grad, p, options, randomness, time_limit, progress)
+    finally:
+        randomness.reset()  # the user's global random state, as it was found
+
+
+def _check(loss: Callable, grad: Callable | None, p: Any, options: CheckOptions, randomness: Randomness,
+           time_limit: float | None, progress: Callable[[int, int], None] | None) -> Report:
+    """:func:`check` at parsed parameters and options; a loss that draws from the global random state is called with
+    it set back every time."""
     mutations: dict[str, str] = {}
-    analytic, extras = analytic_gradients(loss, grad, p, mutations=mutations)
+    analytic, extras, ignored = analytic_gradients(loss, grad, p, mutations=mutations)
     objective, f0, notes = real_objective(loss, p, returns_grad=grad is None)
     mutations.update(objective.restore_and_list_changes())
     why = unrepeatable(objective, f0, analytic)
-    if why is not None:
-        return verdict.refusal(p, analytic, objective.calls, why, notes)
-    noise, seconds, noise_notes = noise_and_notes(objective, f0, seed)
+    if why is not None:  # a loss drawing from the global random state repeats once the state is set back each time
+        loss, grad = randomness.fixing(loss), randomness.fixing(grad)
+        analytic, extras, ignored = analytic_gradients(loss, grad, p)
+        objective, f0, notes = real_objective(loss, p, returns_grad=grad is None)
+        if unrepeatable(objective, f0, analytic) is not None:
+            return verdict.refusal(p, analytic, objective.calls, why, notes)
+        notes = [*notes, RANDOM_STATE_NOTE]
+    if ignored:
+        notes = [*notes, f"gradients keyed d<name> were matched to the parameters; the other keys name no parameter "
+                 f"and were ignored: {', '.join(ignored)}"]
+    noise, seconds, noise_notes = noise_and_notes(objective, f0, options.seed)
     total = sum(a.size for a in p.arrays)
     plan = make_plan(options, total, seconds, time_limit, noise / abs(f0) if f0 else 0.0)
     complex_ = complex_objective(loss, p, grad is None, f0, objective) if plan.tries_complex_step else None
@@ -112,6 +133,7 @@ def check(
             results = [verdict.measured(point, plan, i, name, a) for i, (name, a) in enumerate(zip(p.names, analytic))]
     results = [verdict.mutated(r, mutations[r.name]) if r.name in mutations else r for r in results]
     results = reconcile(results) + [verdict.extra(name, g) for name, g in extras.items()]
+    probes = options.probes
     guaranteed = (GUARANTEE.format(probes=probes, miss=MISS_PER_PROBE ** probes),) if plan.mode == "probe" else ()
     evaluations = objective.calls + (complex_.calls if complex_ else 0) + counter.worker_evaluations
     return Report(results=tuple(results), method=plan.method, evaluations=evaluations, mode=plan.mode,

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import inspect
+from dataclasses import fields, replace
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from .calling import Call, describe, is_float_array, positional_count
 from .checker import check
 from .diagnosis import activation_fingerprint
-from .errors import CheckError
+from .errors import CheckError, user_code_raised
+from .numerics.randomness import Randomness
+from .options import CheckOptions
 from .report import Report
 
 
@@ -17,124 +21,301 @@ def _is_layer(obj: Any) -> bool:
     return callable(getattr(obj, "forward", None)) and callable(getattr(obj, "backward", None))
 
 
-def _input_names(inputs: Any) -> tuple[list[str], list[np.ndarray]]:
-    if isinstance(inputs, (list, tuple)):
-        return [f"x{i}" for i in range(len(inputs))], [np.asarray(a) for a in inputs]
-    return ["x"], [np.asarray(inputs)]
+CHECK_OPTIONS = frozenset(f.name for f in fields(CheckOptions)) | {"time_limit", "progress"}
 
 
-class _Adapter:
-    """Runs a layer — functions or an object — at given inputs and parameters, and reads back its gradients."""
+class _ObjectLayer:
+    """A layer object: ``forward(x)``, ``backward(dout) -> dx``; parameters in ``params``/``grads`` dicts or as
+    attribute pairs (``W`` with ``dW`` after backward). Its arrays and state are put back after every call."""
 
-    def __init__(self, forward: Any, backward: Callable | None, input_names: list[str], param_names: list[str]):
-        self.obj = forward if backward is None and _is_layer(forward) else None
-        if self.obj is None and (not callable(forward) or not callable(backward)):
-            raise CheckError("check_layer needs forward and backward functions, or a layer object with "
-                             "forward(x) and backward(dout) methods as its first argument",
-                             expected="callables or a layer", found=type(forward).__name__)
-        self.forward_fn, self.backward_fn = forward, backward
-        self.inputs, self.params = input_names, param_names
+    def __init__(self, obj: Any, inputs: Sequence[np.ndarray]) -> None:
+        self.obj = obj
+        self.inputs = ["x"] if len(inputs) == 1 else [f"x{i}" for i in range(len(inputs))]
+        self.point = {**dict(zip(self.inputs, (np.array(a, copy=True) for a in inputs)))}
+        self.saved = dict(vars(obj))  # the attributes themselves: put back as the same objects
+        self.arrays = {k: np.array(v, copy=True) for k, v in vars(obj).items() if isinstance(v, np.ndarray)}
+        self.inner = {(k, key): np.array(a, copy=True) for k, v in vars(obj).items() if isinstance(v, dict)
+                      for key, a in v.items() if isinstance(a, np.ndarray)}  # params, running statistics
+        self.attribute_pairs = self._attribute_params()
+        params = dict(getattr(obj, "params", {}) or {}) or {k: self.arrays[k] for k in self.attribute_pairs}
+        self.params = list(params)
+        self.point.update({k: np.array(v, copy=True) for k, v in params.items()})
+        self.wrt = self.inputs + self.params
 
-    def forward(self, p: Mapping[str, np.ndarray]) -> tuple[np.ndarray, Any]:
-        xs = [p[n] for n in self.inputs]
-        if self.obj is not None:
-            if self.params:
-                self.obj.params = {**self.obj.params, **{n: p[n] for n in self.params}}
-            return np.asarray(self.obj.forward(*xs)), None
-        out = self.forward_fn(*xs, **{n: p[n] for n in self.params})
-        if isinstance(out, tuple) and len(out) == 2:
-            return np.asarray(out[0]), out
-        return np.asarray(out), None
+    def _attribute_params(self) -> list[str]:
+        """Float array attributes with a same-shaped ``d<name>`` attribute after one backward."""
+        if getattr(self.obj, "params", None):
+            return []
+        try:
+            out = self.obj.forward(*self.point.values())
+            self.obj.backward(np.ones_like(np.asarray(out, dtype=np.float64)))
+        except Exception:  # named properly by the check's own first call
+            return []
+        found = [k for k, v in self.arrays.items() if is_float_array(v) and isinstance(getattr(self.obj, "d" + k, None),
+                                                                                     np.ndarray)
+                 and np.shape(getattr(self.obj, "d" + k)) == v.shape]
+        self.restore()
+        return found
 
-    def backward(self, dout: np.ndarray, cache: Any) -> dict[str, Any]:
-        if self.obj is not None:
-            dx = self.obj.backward(dout)
+    def restore(self) -> None:
+        """The object's attributes as they were, its arrays with their original values."""
+        for k, v in self.saved.items():
+            setattr(self.obj, k, v)
+        for k, v in self.arrays.items():
+            if self.saved[k].shape == v.shape:
+                self.saved[k][...] = v
+        for (k, key), v in self.inner.items():
+            self.saved[k][key] = self.saved[k].get(key, v)
+            if isinstance(self.saved[k][key], np.ndarray) and self.saved[k][key].shape == v.shape:
+                self.saved[k][key][...] = v
+        for k in list(vars(self.obj)):
+            if k not in self.saved:
+                delattr(self.obj, k)
+
+    def forward(self, p: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], Any]:
+        self.restore()
+        if self.attribute_pairs:
+            for k in self.params:
+                setattr(self.obj, k, p[k])
+        elif self.params:
+            self.obj.params = {**self.obj.params, **{n: p[n] for n in self.params}}
+        return [np.asarray(self.obj.forward(*(p[n] for n in self.inputs)))], None
+
+    def backward(self, upstreams: list[np.ndarray], cache: Any) -> dict[str, Any]:
+        dx = self.obj.backward(upstreams[0])
+        if self.attribute_pairs:
+            grads = {k: getattr(self.obj, "d" + k, None) for k in self.params}
+        else:
             grads = dict(getattr(self.obj, "grads", {}) or {})
-            return {**self._inputs(dx), **{n: grads.get(n) for n in self.params if n in grads}}
-        out = self.backward_fn(dout, cache[1]) if cache is not None else self.backward_fn(dout)
-        if isinstance(out, Mapping):
-            return dict(out)
-        if isinstance(out, tuple) and len(out) == 2 and isinstance(out[1], Mapping):
-            return {**self._inputs(out[0]), **out[1]}
-        if isinstance(out, tuple):
-            names = self.inputs + self.params
-            if len(out) != len(names):
-                raise CheckError(f"backward returned {len(out)} gradients; expected {len(names)}, one for each of "
-                                 f"{names} in that order", expected=len(names), found=len(out))
-            return dict(zip(names, out))
-        return self._inputs(out)
-
-    def _inputs(self, dx: Any) -> dict[str, Any]:
-        if len(self.inputs) == 1:
-            return {self.inputs[0]: dx}
-        return dict(zip(self.inputs, dx))
+        found = {self.inputs[0]: dx} if len(self.inputs) == 1 else dict(zip(self.inputs, dx))
+        return {**found, **{n: grads.get(n) for n in self.params if grads.get(n) is not None}}
 
 
-def check_layer(
-    forward: Any,
-    backward: Callable | None = None,
-    inputs: Any = None,
-    params: Mapping[str, np.ndarray] | None = None,
-    *,
-    seed: int = 0,
-    **options: Any,
-) -> Report:
-    """Check a layer's backward against finite differences of its forward.
+class _FunctionLayer:
+    """``forward(*args, **kwargs)`` and ``backward(*upstreams, cache)``, called as the user wrote them."""
 
-    Two ways to pass a layer:
+    def __init__(self, forward: Callable, backward: Callable | None, args: Sequence[Any], kwargs: Mapping[str, Any],
+                 wrt: Any) -> None:
+        if not callable(forward) or (backward is not None and not callable(backward)):
+            raise CheckError("check_layer needs a forward function (and a backward function, or None for a loss "
+                             "layer that returns its gradients), or a layer object with forward(x) and "
+                             "backward(dout) methods as its first argument",
+                             expected="callables or a layer", found=type(forward).__name__)
+        self.call = Call(forward, args, kwargs, wrt)
+        self.backward_fn = backward
+        self.wrt, self.point = self.call.wrt, self.call.point()
+        self.inputs, self.params = self.wrt, []
+        self.upstream_count = None if backward is None else positional_count(backward)
 
-    - functions: ``forward(*inputs, **params)`` returns ``out`` or ``(out, cache)``;
-      ``backward(dout)`` (or ``backward(dout, cache)``) returns ``dx``, a tuple
-      ``(dx, dparam1, …)`` in the order of the inputs then ``params``,
-      ``(dx, {name: dparam})``, or a dict of all of them;
-    - a layer object as ``forward`` (``backward=None``): ``layer.forward(x)``,
-      ``layer.backward(dout) -> dx``, parameters in ``layer.params`` and their
-      gradients in ``layer.grads`` after backward.
+    def split(self, out: Any) -> tuple[list[np.ndarray], Any]:
+        """The float outputs and the cache: ``out``, ``(out, cache)`` or ``(out_1, …, out_k, cache)``; how many of
+        a tuple are outputs is read from backward's signature (its upstream gradients, then the cache)."""
+        if not isinstance(out, tuple):
+            return [np.asarray(out)], None
+        n = self.upstream_count
+        if n is not None and n == len(out):
+            outputs, cache = list(out[:-1]), out[-1]
+        elif n == 1 and len(out) >= 1:
+            outputs, cache = [out[0]], None
+        elif len(out) == 2:
+            outputs, cache = [out[0]], out[1]
+        else:
+            outputs, cache = list(out[:-1]), out[-1]
+        floats = [np.asarray(o) for o in outputs if is_float_array(np.asarray(o))]
+        return floats, cache
 
-    A seeded random upstream gradient u turns the layer into the scalar
-    ⟨u, forward(x)⟩, whose gradient is backward(u): the check compares these
-    vector–Jacobian products with finite differences for the input (``x``, or
-    ``x0``, ``x1``, …) and every parameter. For an elementwise activation
-    whose input gradient is wrong, the report names the derivative the
-    backward applied.
-    """
-    if inputs is None:
-        raise CheckError("check_layer needs inputs: the array (or tuple of arrays) the layer's forward takes",
-                         expected="inputs", found=None)
-    in_names, in_arrays = _input_names(inputs)
-    layer_params = {k: np.asarray(v) for k, v in (params if params is not None else
-                                                   getattr(forward, "params", {}) or {}).items()}
-    adapter = _Adapter(forward, backward, in_names, list(layer_params))
-    point = {**dict(zip(in_names, in_arrays)), **layer_params}
-    saved = getattr(adapter.obj, "params", None)
+    def forward(self, p: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], Any]:
+        return self.split(self.call(p))
+
+    def backward(self, upstreams: list[np.ndarray], cache: Any) -> dict[str, Any]:
+        n = self.upstream_count
+        args = [*upstreams, cache] if n is None or n > len(upstreams) else list(upstreams)
+        try:
+            out = self.backward_fn(*args)
+        except Exception as exc:  # the user's code may raise anything
+            raise user_code_raised("backward", exc, f"when called with {len(upstreams)} upstream gradient(s) of "
+                                   f"shapes {[u.shape for u in upstreams]}" + (" and the cache" if len(args) >
+                                                                              len(upstreams) else "")
+                                   + "; backward must take the upstream gradients (one per output) and the cache "
+                                   "forward returned") from exc
+        return matched(out, self.wrt, {n: v.shape for n, v in self.point.items()})
+
+
+def matched(grads: Any, names: Sequence[str], shapes: Mapping[str, tuple]) -> dict[str, Any]:
+    """The gradients a backward (or a loss layer) returned, by argument name: a dict keyed by name or ``d<name>``,
+    a tuple in the order of the differentiated arguments, or one array; fewer than there are arguments are matched
+    to the arguments of the same shapes, in order. Arguments left without a gradient are left out."""
+    if isinstance(grads, tuple) and len(grads) == 2 and isinstance(grads[1], Mapping) and names:
+        return {**matched(grads[1], names, shapes), names[0]: grads[0]}  # (dx, {name: dparam})
+    if isinstance(grads, Mapping):
+        out = {}
+        for n in names:
+            for key in (n, "d" + n):
+                if key in grads:
+                    out[n] = grads[key]
+                    break
+        return out
+    items = list(grads) if isinstance(grads, (tuple, list)) else [grads]
+    if len(items) == len(names):
+        return {n: g for n, g in zip(names, items) if g is not None}
+    if len(items) > len(names):
+        raise CheckError(f"backward returned {len(items)} gradients; expected {len(names)}, one for each of "
+                         f"{list(names)} in that order (or fewer, matched by shape; or pass wrt=)",
+                         expected=len(names), found=len(items))
+    out, left = {}, list(names)
+    for g in items:
+        if g is None:
+            continue
+        fits = [n for n in left if shapes[n] == np.shape(g)]
+        if len(fits) != 1 and not (fits and _first_fit_is_unique(items, fits, shapes)):
+            raise CheckError(f"backward returned {len(items)} gradient(s) for the {len(names)} differentiable "
+                             f"arguments {list(names)}, and a gradient of shape {np.shape(g)} fits "
+                             f"{fits or 'none of them'}: pass wrt= with the arguments it returns gradients for, in "
+                             "its order", expected=list(names), found=[np.shape(i) for i in items])
+        out[fits[0]] = g
+        left.remove(fits[0])
+    return out
+
+
+def _first_fit_is_unique(items: list, fits: list[str], shapes: Mapping[str, tuple]) -> bool:
+    """Several arguments share a gradient's shape: still unambiguous when as many gradients of that shape came back
+    as there are such arguments (then they are in order)."""
+    shape = shapes[fits[0]]
+    return sum(np.shape(i) == shape for i in items if i is not None) == len(fits)
+
+
+def _old_form(forward: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
+    """``check_layer(forward, backward, inputs, params)`` as before: the inputs (an array or a tuple of arrays) and a
+    dict of named parameters; recognised only where the new form cannot mean it."""
+    if kwargs or not args or len(args) > 2:
+        return None
+    inputs, params = args[0], (args[1] if len(args) == 2 else None)
+    if params is not None and not (isinstance(params, Mapping) and params and
+                                   all(isinstance(v, np.ndarray) for v in params.values())):
+        return None
+    takes = positional_count(forward)
+    if isinstance(inputs, (tuple, list)) and all(isinstance(a, np.ndarray) for a in inputs) and \
+            (takes is None or takes >= len(inputs) > 1):
+        spread = tuple(inputs)
+    elif isinstance(inputs, np.ndarray):
+        spread = (inputs,)
+    else:
+        return None
+    if params is None:
+        return (spread, {}) if isinstance(inputs, (tuple, list)) else None
     try:
-        out, _ = adapter.forward({k: v.copy() for k, v in point.items()})
-        upstream = np.random.default_rng(seed).normal(size=out.shape)
+        names = set(inspect.signature(forward).parameters)
+    except (TypeError, ValueError):
+        names = set()
+    return (spread, dict(params)) if set(params) <= names else None
 
-        def loss(p):
-            return float(np.sum(upstream * adapter.forward(p)[0]))
 
-        def grad(p):
-            _, cache = adapter.forward(p)
-            return adapter.backward(upstream.astype(out.dtype) if out.dtype.kind == "f" else upstream, cache)
+def check_layer(forward: Any, backward: Callable | None = None, *args: Any, wrt: Any = None, **kwargs: Any) -> Report:
+    """Check a layer's backward against finite differences of its forward, called the way you call your forward.
 
-        report = check(loss, grad, point, seed=seed, **options)
-        report = _fingerprint(report, adapter, point, upstream)
-        report = _linear_in_upstream(report, adapter, point, upstream)
+    ``check_layer(conv_forward_naive, conv_backward_naive, x, w, b, conv_param)`` passes the arguments to
+    ``forward`` as given (keyword arguments too, except the check's own options). Every floating-point array
+    argument is differentiated (``wrt=`` names or positions restrict it); everything else (integer or boolean
+    arrays, dicts, numbers, None, generators) is held fixed, deep-copied for every call, and listed in the report.
+    Results are named after ``forward``'s parameters.
+
+    - ``forward`` returns ``out``, ``(out, cache)`` or ``(out_1, …, out_k, cache)``; ``backward(dout_1, …,
+      dout_k, cache)`` returns one gradient, a tuple in the order of the differentiated arguments, or a dict keyed
+      by name or ``d<name>``. Fewer gradients than arguments are matched by shape; the rest are "not checked".
+    - A loss layer (``backward=None``): ``forward`` returns ``(loss, gradient(s))``, as ``softmax_loss(x, y)``.
+    - A layer object as ``forward`` (``backward=None``): ``layer.forward(x)``, ``layer.backward(dout) -> dx``,
+      parameters in ``layer.params``/``layer.grads`` or as attributes ``W`` with ``dW``.
+    - The earlier form ``check_layer(forward, backward, inputs, params)`` (a dict of parameters) still works.
+
+    A seeded random upstream gradient per output turns the layer into the scalar Σ⟨u_i, out_i⟩, whose gradient
+    is backward(u). A forward that draws from numpy's global random state (a dropout mask from np.random) sees the
+    same draws at every evaluation (see :func:`gradcheck.check`); the state is left as found.
+    """
+    options = {k: kwargs.pop(k) for k in list(kwargs) if k in CHECK_OPTIONS}
+    seed = options.setdefault("seed", 0)
+    randomness = Randomness()
+    if not args and not kwargs:
+        raise CheckError("check_layer needs inputs: the arrays (and other arguments) the layer's forward takes",
+                         expected="inputs", found=None)
+    try:
+        if backward is None and _is_layer(forward):
+            layer: Any = _ObjectLayer(forward, [np.asarray(a) for a in (args[0] if isinstance(args[0], (tuple, list))
+                                                                          else args[:1])])
+        else:
+            old = _old_form(forward, args, kwargs) if backward is not None else None
+            args, kwargs = old if old is not None else (args, kwargs)
+            layer = _FunctionLayer(forward, backward, args, kwargs, wrt)
+            if backward is None:
+                return _loss_layer(layer, options)
+        try:
+            return _checked(layer, seed, options)
+        finally:
+            if isinstance(layer, _ObjectLayer):
+                layer.restore()
     finally:
-        if adapter.obj is not None:
-            adapter.obj.params = saved
+        randomness.reset()
+
+
+def _checked(layer: Any, seed: int, options: dict) -> Report:
+    point = layer.point
+    outputs, _ = layer.forward({k: v.copy() for k, v in point.items()})
+    if not outputs:
+        raise CheckError("forward returned no floating-point output to differentiate", expected="a float array",
+                         found="none")
+    rng = np.random.default_rng(seed)
+    upstreams = [rng.normal(size=o.shape).astype(o.dtype) for o in outputs]
+
+    def loss(p):
+        return float(sum(np.sum(u * o) for u, o in zip(upstreams, layer.forward(p)[0])))
+
+    def grad(p):
+        _, cache = layer.forward(p)
+        return layer.backward(upstreams, cache)
+
+    names = list(point)
+    given = layer.backward(upstreams, layer.forward({k: v.copy() for k, v in point.items()})[1])
+    checked = {n: point[n] for n in names if n in given}
+    unchecked = tuple(n for n in names if n not in given)
+    report = check(loss, lambda p: {n: v for n, v in grad(p).items() if n in checked}, checked, **options)
+    fixed = layer.call.fixed() if isinstance(layer, _FunctionLayer) else ()
+    report = replace(report, held_fixed=fixed, not_checked=unchecked)
+    if len(upstreams) == 1:
+        report = _fingerprint(report, layer, point, upstreams[0])
+        report = _linear_in_upstream(report, layer, point, upstreams)
     return report
 
 
-def _fingerprint(report: Report, adapter: _Adapter, point: dict, upstream: np.ndarray) -> Report:
-    if adapter.params or len(adapter.inputs) != 1:
+def _loss_layer(layer: _FunctionLayer, options: dict) -> Report:
+    """A forward that returns ``(loss, gradient(s))``: the loss layer checked as a loss."""
+    point = layer.point
+    first = layer.call({k: v.copy() for k, v in point.items()})
+    if not (isinstance(first, tuple) and len(first) == 2 and np.ndim(first[0]) == 0):
+        raise CheckError(f"{layer.call.fn_name} was given no backward, so it must be a loss layer returning "
+                         f"(loss, gradient(s)); it returned {describe(first)}: pass the backward function as the "
+                         "second argument", expected="(scalar, gradients)", found=describe(first))
+    shapes = {n: v.shape for n, v in point.items()}
+    given = matched(first[1], layer.wrt, shapes)
+    checked = {n: point[n] for n in layer.wrt if n in given}
+
+    def loss_and_grad(p):
+        value, grads = layer.call(p)
+        found = matched(grads, layer.wrt, shapes)
+        return float(value), {n: found.get(n) for n in checked}
+
+    report = check(loss_and_grad, None, checked, **options)
+    return replace(report, held_fixed=layer.call.fixed(),
+                   not_checked=tuple(n for n in layer.wrt if n not in checked))
+
+
+def _fingerprint(report: Report, layer: Any, point: dict, upstream: np.ndarray) -> Report:
+    if len(point) != 1:
         return report
-    result = report[adapter.inputs[0]]
-    if result.ok or result.analytic is None:
+    name = next(iter(point))
+    result = report[name] if name in [r.name for r in report] else None
+    if result is None or result.ok or result.analytic is None:
         return report
-    z = point[adapter.inputs[0]]
-    y, _ = adapter.forward({adapter.inputs[0]: np.array(z, dtype=np.float64)})
+    z = point[name]
+    y = layer.forward({name: np.array(z, dtype=np.float64)})[0][0]
     found = activation_fingerprint(z, y, upstream, result.analytic)
     if found is None or found.formula == "correct":
         return report
@@ -146,15 +327,15 @@ def _fingerprint(report: Report, adapter: _Adapter, point: dict, upstream: np.nd
     return replace(report, results=results)
 
 
-def _linear_in_upstream(report: Report, adapter: _Adapter, point: dict, upstream: np.ndarray) -> Report:
+def _linear_in_upstream(report: Report, layer: Any, point: dict, upstreams: list[np.ndarray]) -> Report:
     """Each wrong gradient asked again with the upstream gradient doubled: a backward is linear in dout, so one that
     returns the same values ignores dout."""
     wrong = [r for r in report.failed if r.analytic is not None and np.any(r.analytic)]
     if not wrong:
         return report
     try:
-        _, cache = adapter.forward({k: np.array(v, copy=True) for k, v in point.items()})
-        doubled = adapter.backward(2.0 * upstream, cache)
+        _, cache = layer.forward({k: np.array(v, copy=True) for k, v in point.items()})
+        doubled = layer.backward([2.0 * u for u in upstreams], cache)
     except Exception:  # the backward that ran once fails on a doubled upstream: nothing to conclude
         return report
     results = list(report.results)

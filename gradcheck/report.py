@@ -105,6 +105,8 @@ class Report:
     diagnosis: str | None = None  # what the pattern across parameters says
     notes: tuple[str, ...] = ()
     mode_reason: str = ""  # why this mode ran
+    held_fixed: tuple[str, ...] = ()  # a layer's arguments not differentiated: "y (int64 array (5,))"
+    not_checked: tuple[str, ...] = ()  # differentiable arguments the backward returned no gradient for
 
     @property
     def ok(self) -> bool:
@@ -159,6 +161,8 @@ class Report:
             "evaluations": self.evaluations,
             "diagnosis": self.diagnosis,
             "notes": list(self.notes),
+            "held_fixed": list(self.held_fixed),
+            "not_checked": list(self.not_checked),
             "parameters": [r.to_dict() for r in self.results],
         }
 
@@ -178,6 +182,8 @@ def merge(reports: "list[Report]") -> Report:
         diagnosis="; ".join(r.diagnosis for r in reports if r.diagnosis) or None,
         notes=tuple(n for r in reports for n in r.notes),
         mode_reason=reports[0].mode_reason,
+        held_fixed=tuple(f for r in reports for f in r.held_fixed),
+        not_checked=tuple(n for r in reports for n in r.not_checked),
     )
 
 

@@ -39,6 +39,8 @@ class Report(Protocol):
     diagnosis: Optional[str]
     notes: Sequence[str]
     mode_reason: str
+    held_fixed: Sequence[str]
+    not_checked: Sequence[str]
 
     @property
     def ok(self) -> bool: ...
@@ -79,6 +81,8 @@ def verdict(report: Report) -> str:
     n = len(report.results)
     noun = "parameter" if n == 1 else "parameters"
     how = f"{report.method}{', probe mode' if report.mode == 'probe' else ''}, {report.evaluations} loss evaluations"
+    if report.not_checked:
+        how += f"; not checked: {', '.join(report.not_checked)} (no gradient returned)"
     unsure = len(report.inconclusive)
     also = f", {unsure} inconclusive" if unsure else ""
     if report.refused:
@@ -233,6 +237,8 @@ def shows_mode(report: Report, verbose: bool = False) -> bool:
 def format_report(report: Report, verbose: bool = False) -> str:
     """The whole report as plain text: verdict, table, then each failure and the diagnosis across parameters."""
     lines = [verdict(report), *table(report)]
+    if report.held_fixed:
+        lines.append(f"held fixed: {', '.join(report.held_fixed)}")
     for r in report.accounted:
         lines.append("")
         lines.extend(failure(r, verbose))

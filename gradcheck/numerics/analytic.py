@@ -22,8 +22,9 @@ def _call(fn: Callable, arg: Any, what: str) -> Any:
 
 
 def analytic_gradients(loss: Callable, grad: Callable | None, params: Params, dtype=None,
-                       mutations: dict[str, str] | None = None) -> tuple[list, dict]:
-    """The analytic gradients in parameter order (None where missing) and any extra ones by name.
+                       mutations: dict[str, str] | None = None) -> tuple[list, dict, list[str]]:
+    """The analytic gradients in parameter order (None where missing), any extra ones by name, and the keys
+    ignored (``dA1`` beside ``dW1``, see :meth:`Params.read_grads`).
 
     They are computed on copies and copied out, so nothing the user's code
     does later changes them. With ``mutations``, records by parameter name
@@ -36,10 +37,10 @@ def analytic_gradients(loss: Callable, grad: Callable | None, params: Params, dt
     def call():
         inputs = params.copies(dtype)
         out = _call(fn, params.build(inputs), what)
-        found, extra = params.read_grads(split(out)[1] if grad is None else out, what)
-        return inputs, found, extra
+        found, extra, ignored = params.read_grads(split(out)[1] if grad is None else out, what)
+        return inputs, found, extra, ignored
 
-    inputs, found, extra = call()
+    inputs, found, extra, ignored = call()
     if mutations is not None:
         for name, before, after, g in zip(params.names, params.arrays, inputs, found):
             if not np.array_equal(np.asarray(before, dtype=after.dtype), after, equal_nan=True):
@@ -52,7 +53,7 @@ def analytic_gradients(loss: Callable, grad: Callable | None, params: Params, dt
             if g is not None and name not in mutations and not np.array_equal(g, copy, equal_nan=True):
                 mutations[name] = (f"{what} returns a buffer as the gradient of {name!r} and overwrites it on the "
                                    "next call; return a new array (or a copy)")
-    return [None if g is None else g.copy() for g in found], {k: v.copy() for k, v in extra.items()}
+    return [None if g is None else g.copy() for g in found], {k: v.copy() for k, v in extra.items()}, ignored
 
 
 def gradients_at(loss: Callable, grad: Callable | None, params: Params) -> Callable[[Sequence[np.ndarray]], list]:

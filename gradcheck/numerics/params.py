@@ -61,15 +61,23 @@ class Params:
         """Fresh, writable, C-contiguous copies, in ``dtype`` when given."""
         return [np.array(a, dtype=dtype or a.dtype, copy=True, order="C") for a in self.arrays]
 
-    def read_grads(self, grads: Any, what: str = "grad") -> tuple[list[np.ndarray | None], dict[str, np.ndarray]]:
-        """The returned gradients in parameter order (None where missing), and any extra ones by name."""
+    def read_grads(self, grads: Any, what: str = "grad") -> tuple[list[np.ndarray | None], dict[str, np.ndarray],
+                                                                   list[str]]:
+        """The returned gradients in parameter order (None where missing), any extra ones by name, and the keys
+        ignored: a dict may key a parameter's gradient by its name or by ``d<name>`` (``dW1`` for ``W1``); in the
+        second style other ``d…`` keys (``dA1``, an activation's gradient) are ignored."""
+        ignored: list[str] = []
         if self.form == "dict":
             if not isinstance(grads, Mapping):
                 raise CheckError(f"{what} returned {_describe(grads)}; expected a dict with the keys "
                                  f"{list(self.keys)}, one gradient array per parameter",
                                  expected="dict", found=type(grads).__name__)
-            found = [grads.get(k) if k in grads else None for k in self.keys]
-            extra = {str(k): v for k, v in grads.items() if k not in self.keys}
+            keys = [k if k in grads or not isinstance(k, str) or "d" + k not in grads else "d" + k for k in self.keys]
+            found = [grads[k] if k in grads else None for k in keys]
+            d_style = any(k != own for k, own in zip(keys, self.keys))
+            rest = [k for k in grads if k not in keys]
+            ignored = [str(k) for k in rest if d_style and str(k).startswith("d")]
+            extra = {str(k): grads[k] for k in rest if str(k) not in ignored}
         elif self.form == "array":
             if isinstance(grads, (Mapping, list, tuple)) or grads is None:
                 raise CheckError(f"{what} returned {_describe(grads)}; expected one array of shape "
@@ -84,7 +92,7 @@ class Params:
             found = [grads[i] if i < len(grads) else None for i in range(len(self.names))]
             extra = {str(i): g for i, g in enumerate(grads) if i >= len(self.names)}
         arrays = [None if g is None else _gradient_array(g, n, what) for g, n in zip(found, self.names)]
-        return arrays, {n: _gradient_array(g, n, what) for n, g in extra.items()}
+        return arrays, {n: _gradient_array(g, n, what) for n, g in extra.items()}, ignored
 
 
 def _describe(value: Any) -> str:

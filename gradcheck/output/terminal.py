@@ -76,6 +76,8 @@ def report(rep: Report, verbose: bool = False) -> Group:
     """A whole report: verdict, table, failures, the diagnosis across parameters."""
     style = "bold red" if not rep.ok else "bold yellow" if rep.inconclusive else "bold green"
     parts: list[RenderableType] = [Text(text.verdict(rep), style=style), table(rep)]
+    if rep.held_fixed:
+        parts.append(Text(f"held fixed: {', '.join(rep.held_fixed)}", style="dim"))
     for r in rep.accounted:
         parts.extend([Text(""), failure(r, verbose)])
     for r in rep.inconclusive:
