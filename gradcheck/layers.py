@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 from dataclasses import fields, replace
 from typing import Any, Callable, Mapping, Sequence
@@ -352,29 +353,50 @@ def _linear_in_upstream(report: Report, layer: Any, point: dict, upstreams: list
     return replace(report, results=tuple(results))
 
 
-def check_network(network: Any, inputs: Any, **options: Any) -> Report:
+def _layers_of(network: Any) -> list[tuple[str, Any]]:
+    """The layers of a network, named: a list, a dict (an OrderedDict of layers), or an object holding either."""
+    layers = network if isinstance(network, (list, tuple, Mapping)) else getattr(network, "layers", None)
+    if isinstance(layers, Mapping):
+        return [(str(k), v) for k, v in layers.items()]
+    return [(getattr(layer, "name", type(layer).__name__), layer) for layer in layers or ()]
+
+
+def check_network(network: Any, inputs: Any, targets: Any = None, **options: Any) -> Report:
     """Check every layer of ``network`` on the inputs its forward pass gives it, and name the first wrong one.
 
-    ``network`` is an object with a ``layers`` list, or the list itself; each
-    layer follows the object protocol of :func:`check_layer`. Results are
-    named ``"<n>.<Layer>.<name>"`` with layers counted from 1 in forward order
-    (the layer's ``name`` attribute, else its class name).
+    ``network`` is an object with ``layers`` (a list, or a dict such as an OrderedDict of named layers), or the list
+    or dict itself; each layer follows the object protocol of :func:`check_layer`. A separate last (loss) layer,
+    ``network.lastLayer`` ("Deep Learning from Scratch") or ``network.loss_layer``, is checked too when ``targets``
+    are given: ``forward(x, targets)`` returns the loss and ``backward()`` (or ``backward(1)``) its dx. Results are
+    named ``"<n>.<Layer>.<name>"`` with layers counted from 1 in forward order (the dict's key, the layer's
+    ``name`` attribute, else its class name). The layers' attributes are as found afterwards.
     """
-    layers: Sequence[Any] = network if isinstance(network, (list, tuple)) else getattr(network, "layers", None)
-    if not layers or not all(_is_layer(layer) for layer in layers):
-        raise CheckError("check_network needs a network with a `layers` list (or the list itself) of layers with "
-                         "forward(x) and backward(dout)", expected="layers", found=type(network).__name__)
+    layers = _layers_of(network)
+    if not layers or not all(_is_layer(layer) for _, layer in layers):
+        raise CheckError("check_network needs a network with a `layers` list or dict (or the list or dict itself) "
+                         "of layers with forward(x) and backward(dout)", expected="layers",
+                         found=type(network).__name__)
     x = np.asarray(inputs)
     results, evaluations, wrong = [], 0, []
     seed = options.pop("seed", 0)
-    for number, layer in enumerate(layers, start=1):
-        label = f"{number}.{getattr(layer, 'name', type(layer).__name__)}"
+    last = next((getattr(network, a) for a in ("lastLayer", "last_layer", "loss_layer") if hasattr(network, a)), None)
+    for number, (name, layer) in enumerate(layers, start=1):
+        label = f"{number}.{name}"
         report = check_layer(layer, None, x, seed=seed + number, **options)
         results.extend(replace(r, name=f"{label}.{r.name}") for r in report)
         evaluations += report.evaluations
         if not report.ok:
             wrong.append((label, report))
+        held = _ObjectLayer(layer, [x])
         x = np.asarray(layer.forward(x))
+        held.restore()
+    if last is not None and targets is not None:
+        label = f"{len(layers) + 1}.{getattr(last, 'name', type(last).__name__)}"
+        report = _last_layer(last, x, targets, seed=seed + len(layers) + 1, **options)
+        results.extend(replace(r, name=f"{label}.{r.name}") for r in report)
+        evaluations += report.evaluations
+        if not report.ok:
+            wrong.append((label, report))
     diagnosis = None
     if wrong:
         label, report = wrong[0]
@@ -382,3 +404,22 @@ def check_network(network: Any, inputs: Any, **options: Any) -> Report:
         others = f" (also wrong: {', '.join(w[0] for w in wrong[1:])})" if len(wrong) > 1 else ""
         diagnosis = f"layer {label} is the first layer whose backward is wrong{others}: {hints}"
     return Report(results=tuple(results), method=report.method, evaluations=evaluations, diagnosis=diagnosis)
+
+
+def _last_layer(last: Any, x: np.ndarray, targets: Any, **options: Any) -> Report:
+    """A loss layer object: ``forward(x, t)`` the loss, ``backward()`` (or ``backward(1)``) its dx."""
+    held = _ObjectLayer(last, [x])
+
+    def loss_and_grad(p):
+        held.restore()
+        value = last.forward(p["x"], copy.deepcopy(targets))
+        try:
+            dx = last.backward()
+        except TypeError:  # backward(dout) without a default
+            dx = last.backward(1.0)
+        return float(value), {"x": dx}
+
+    try:
+        return check(loss_and_grad, None, {"x": np.array(x, copy=True)}, **options)
+    finally:
+        held.restore()

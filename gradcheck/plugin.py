@@ -12,6 +12,8 @@ from . import cases as cases_mod
 from .cases import format_case
 from .checker import assert_gradients, check
 from .errors import CheckError
+from .layers import check_layer, check_network
+from .models import check_model
 from .options import CONFIG, parse, settable
 from .report import GradientError
 
@@ -144,13 +146,23 @@ def pytest_runtest_makereport(item, call):
 
 
 class Checker:
-    """check and assert_gradients with options configured once (the `gradcheck` fixture)."""
+    """check, assert_gradients, check_layer, check_network and check_model with options configured once (the
+    `gradcheck` fixture)."""
 
     def __init__(self, **opts: Any) -> None:
         self.options = opts
 
     def check(self, loss, grad, params, **overrides):
         return check(loss, grad, params, **{**self.options, **overrides})
+
+    def check_layer(self, forward, backward=None, *args, **kwargs):
+        return check_layer(forward, backward, *args, **{**self.options, **kwargs})
+
+    def check_network(self, network, inputs, *args, **overrides):
+        return check_network(network, inputs, *args, **{**self.options, **overrides})
+
+    def check_model(self, model, *data, **overrides):
+        return check_model(model, *data, **{**self.options, **overrides})
 
     def assert_gradients(self, loss, grad, params, **overrides):
         __tracebackhide__ = True
