@@ -62,8 +62,8 @@ class Call:
         self.positional = list(zip(names, args))
         self.keywords = dict(kwargs)
         self.values = {**dict(self.positional), **self.keywords}
-        floats = [n for n, v in self.values.items() if is_float_array(v)]
-        self.wrt = floats if wrt is None else self._chosen(wrt, names, floats)
+        self.floats = [n for n, v in self.values.items() if is_float_array(v)]
+        self.wrt = self.floats if wrt is None else self._chosen(wrt, names, self.floats)
 
     def _chosen(self, wrt, names: list[str], floats: list[str]) -> list[str]:
         chosen = []

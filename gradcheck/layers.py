@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .calling import Call, describe, is_float_array, positional_count
+from .calling import Call, describe, is_float_array, positional_count, positional_names
 from .checker import check
 from .diagnosis import activation_fingerprint
 from .errors import CheckError, user_code_raised
@@ -26,11 +26,12 @@ CHECK_OPTIONS = frozenset(f.name for f in fields(CheckOptions)) | {"time_limit",
 
 
 class _ObjectLayer:
-    """A layer object: ``forward(x)``, ``backward(dout) -> dx``; parameters in ``params``/``grads`` dicts or as
-    attribute pairs (``W`` with ``dW`` after backward). Its arrays and state are put back after every call."""
+    """A layer object: ``forward(x, *extra)``, ``backward(dout) -> dx``; parameters in ``params``/``grads`` dicts or
+    as attribute pairs (``W`` with ``dW`` after backward). Extra arguments (targets ``t``) are held fixed. Its
+    arrays and state are put back after every call."""
 
-    def __init__(self, obj: Any, inputs: Sequence[np.ndarray]) -> None:
-        self.obj = obj
+    def __init__(self, obj: Any, inputs: Sequence[np.ndarray], extra: Sequence[Any] = ()) -> None:
+        self.obj, self.extra = obj, tuple(extra)
         self.inputs = ["x"] if len(inputs) == 1 else [f"x{i}" for i in range(len(inputs))]
         self.point = {**dict(zip(self.inputs, (np.array(a, copy=True) for a in inputs)))}
         self.saved = dict(vars(obj))  # the attributes themselves: put back as the same objects
@@ -42,21 +43,44 @@ class _ObjectLayer:
         self.params = list(params)
         self.point.update({k: np.array(v, copy=True) for k, v in params.items()})
         self.wrt = self.inputs + self.params
+        names = positional_names(obj.forward, 1 + len(self.extra))[1:]
+        self.fixed = tuple(f"{n} ({describe(v)})" for n, v in zip(names, self.extra))
 
     def _attribute_params(self) -> list[str]:
-        """Float array attributes with a same-shaped ``d<name>`` attribute after one backward."""
+        """Float array attributes with a ``d<name>`` array attribute after one backward (of any shape: a wrong one
+        is the check's to report)."""
         if getattr(self.obj, "params", None):
             return []
         try:
-            out = self.obj.forward(*self.point.values())
-            self.obj.backward(np.ones_like(np.asarray(out, dtype=np.float64)))
-        except Exception:  # named properly by the check's own first call
+            out = self._call("forward", *(self.point[n] for n in self.inputs), *copy.deepcopy(self.extra))
+            if np.ndim(out) == 0:
+                self._call("backward")
+            else:
+                self._call("backward", np.ones_like(np.asarray(out, dtype=np.float64)))
+            return [k for k, v in self.arrays.items()
+                    if is_float_array(v) and is_float_array(getattr(self.obj, "d" + k, None))]
+        except CheckError:  # named properly by the check's own first call
             return []
-        found = [k for k, v in self.arrays.items() if is_float_array(v) and isinstance(getattr(self.obj, "d" + k, None),
-                                                                                     np.ndarray)
-                 and np.shape(getattr(self.obj, "d" + k)) == v.shape]
-        self.restore()
-        return found
+        finally:
+            self.restore()
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self.obj, method)(*args)
+        except CheckError:
+            raise
+        except Exception as exc:  # the user's code may raise anything
+            shapes = ", ".join(describe(a) for a in args)
+            raise user_code_raised(f"{type(self.obj).__name__}.{method}", exc, f"when called as {method}({shapes}); "
+                                   "a layer object takes forward(x) and backward(dout)") from exc
+
+    def is_loss(self) -> bool:
+        """Whether forward returns a scalar: a loss layer (``SoftmaxWithLoss.forward(x, t)``)."""
+        try:
+            out = self._call("forward", *(self.point[n] for n in self.inputs), *copy.deepcopy(self.extra))
+            return np.ndim(out) == 0
+        finally:
+            self.restore()
 
     def restore(self) -> None:
         """The object's attributes as they were, its arrays with their original values."""
@@ -80,16 +104,28 @@ class _ObjectLayer:
                 setattr(self.obj, k, p[k])
         elif self.params:
             self.obj.params = {**self.obj.params, **{n: p[n] for n in self.params}}
-        return [np.asarray(self.obj.forward(*(p[n] for n in self.inputs)))], None
+        out = self._call("forward", *(p[n] for n in self.inputs), *copy.deepcopy(self.extra))
+        return [np.asarray(out)], None
 
     def backward(self, upstreams: list[np.ndarray], cache: Any) -> dict[str, Any]:
-        dx = self.obj.backward(upstreams[0])
+        dx = self._call("backward", upstreams[0])
         if self.attribute_pairs:
             grads = {k: getattr(self.obj, "d" + k, None) for k in self.params}
         else:
             grads = dict(getattr(self.obj, "grads", {}) or {})
         found = {self.inputs[0]: dx} if len(self.inputs) == 1 else dict(zip(self.inputs, dx))
         return {**found, **{n: grads.get(n) for n in self.params if grads.get(n) is not None}}
+
+    def loss_and_grad(self, p: Mapping[str, np.ndarray]) -> tuple[float, dict[str, Any]]:
+        """A loss layer object: the loss, then backward() (``dout=1`` by default, as the book writes it)."""
+        value = self.forward(p)[0][0]
+        try:
+            dx = self.obj.backward()
+        except TypeError:  # backward(dout) without a default
+            dx = self._call("backward", 1.0)
+        except Exception as exc:
+            raise user_code_raised(f"{type(self.obj).__name__}.backward", exc, "when called after forward") from exc
+        return float(value), {self.inputs[0]: dx}
 
 
 class _FunctionLayer:
@@ -139,7 +175,10 @@ class _FunctionLayer:
                                                                               len(upstreams) else "")
                                    + "; backward must take the upstream gradients (one per output) and the cache "
                                    "forward returned") from exc
-        return matched(out, self.wrt, {n: v.shape for n, v in self.point.items()})
+        shapes = {n: np.shape(self.call.values[n]) for n in self.call.floats}
+        if isinstance(out, (tuple, list)) and len(out) == len(self.call.floats) != len(self.wrt):
+            out = [g for n, g in zip(self.call.floats, out) if n in self.wrt]  # (dx, dw, db) kept under wrt=
+        return matched(out, self.wrt, shapes)
 
 
 def matched(grads: Any, names: Sequence[str], shapes: Mapping[str, tuple]) -> dict[str, Any]:
@@ -240,8 +279,10 @@ def check_layer(forward: Any, backward: Callable | None = None, *args: Any, wrt:
                          expected="inputs", found=None)
     try:
         if backward is None and _is_layer(forward):
-            layer: Any = _ObjectLayer(forward, [np.asarray(a) for a in (args[0] if isinstance(args[0], (tuple, list))
-                                                                          else args[:1])])
+            inputs = args[0] if isinstance(args[0], (tuple, list)) else args[:1]
+            layer: Any = _ObjectLayer(forward, [np.asarray(a) for a in inputs], args[1:])
+            if layer.is_loss():
+                return _loss_object(layer, options)
         else:
             old = _old_form(forward, args, kwargs) if backward is not None else None
             args, kwargs = old if old is not None else (args, kwargs)
@@ -269,16 +310,16 @@ def _checked(layer: Any, seed: int, options: dict) -> Report:
     def loss(p):
         return float(sum(np.sum(u * o) for u, o in zip(upstreams, layer.forward(p)[0])))
 
-    def grad(p):
+    def grad(p):  # backward gets fresh copies of the upstream gradients: some zero them in place (dout[x <= 0] = 0)
         _, cache = layer.forward(p)
-        return layer.backward(upstreams, cache)
+        return layer.backward([u.copy() for u in upstreams], cache)
 
     names = list(point)
-    given = layer.backward(upstreams, layer.forward({k: v.copy() for k, v in point.items()})[1])
+    given = layer.backward([u.copy() for u in upstreams], layer.forward({k: v.copy() for k, v in point.items()})[1])
     checked = {n: point[n] for n in names if n in given}
     unchecked = tuple(n for n in names if n not in given)
     report = check(loss, lambda p: {n: v for n, v in grad(p).items() if n in checked}, checked, **options)
-    fixed = layer.call.fixed() if isinstance(layer, _FunctionLayer) else ()
+    fixed = layer.call.fixed() if isinstance(layer, _FunctionLayer) else layer.fixed
     report = replace(report, held_fixed=fixed, not_checked=unchecked)
     if len(upstreams) == 1:
         report = _fingerprint(report, layer, point, upstreams[0])
@@ -306,6 +347,15 @@ def _loss_layer(layer: _FunctionLayer, options: dict) -> Report:
     report = check(loss_and_grad, None, checked, **options)
     return replace(report, held_fixed=layer.call.fixed(),
                    not_checked=tuple(n for n in layer.wrt if n not in checked))
+
+
+def _loss_object(layer: _ObjectLayer, options: dict) -> Report:
+    """A loss layer object checked as a loss: ``forward(x, t)`` and ``backward()``."""
+    try:
+        report = check(layer.loss_and_grad, None, {k: v.copy() for k, v in layer.point.items()}, **options)
+        return replace(report, held_fixed=layer.fixed)
+    finally:
+        layer.restore()
 
 
 def _fingerprint(report: Report, layer: Any, point: dict, upstream: np.ndarray) -> Report:
@@ -407,19 +457,5 @@ def check_network(network: Any, inputs: Any, targets: Any = None, **options: Any
 
 
 def _last_layer(last: Any, x: np.ndarray, targets: Any, **options: Any) -> Report:
-    """A loss layer object: ``forward(x, t)`` the loss, ``backward()`` (or ``backward(1)``) its dx."""
-    held = _ObjectLayer(last, [x])
-
-    def loss_and_grad(p):
-        held.restore()
-        value = last.forward(p["x"], copy.deepcopy(targets))
-        try:
-            dx = last.backward()
-        except TypeError:  # backward(dout) without a default
-            dx = last.backward(1.0)
-        return float(value), {"x": dx}
-
-    try:
-        return check(loss_and_grad, None, {"x": np.array(x, copy=True)}, **options)
-    finally:
-        held.restore()
+    """A loss layer object after the network's layers: ``forward(x, t)`` the loss, ``backward()`` its dx."""
+    return _loss_object(_ObjectLayer(last, [x], (targets,)), options)
