@@ -72,6 +72,37 @@ def test_fixture_reads_pyproject_and_the_command_line_wins(pytester):
     pytester.runpytest("test_fixture.py", "--gradcheck-method", "central").assert_outcomes(passed=1)
 
 
+def test_the_fixture_checks_layers_networks_and_models_with_the_configured_options(pytester):
+    pytester.makepyprojecttoml('[tool.gradcheck]\nmethod = "richardson"\n')
+    pytester.makepyfile(test_fixture=textwrap.dedent("""
+        import numpy as np
+
+        class Model:
+            params = {"w": np.array([1.0, -2.0])}
+
+            def loss(self, x):
+                return float(np.sum(self.params["w"] * x) ** 2), {"w": 2 * np.sum(self.params["w"] * x) * x}
+
+        class Tanh:
+            def forward(self, x):
+                self.y = np.tanh(x)
+                return self.y
+
+            def backward(self, dout):
+                return dout * (1 - self.y ** 2)
+
+        def test_all(gradcheck):
+            x = np.linspace(-1, 1, 6).reshape(2, 3)
+            layer = gradcheck.check_layer(lambda x, w: (x @ w, (x, w)), lambda d, c: (d @ c[1].T, c[0].T @ d),
+                                          x, np.ones((3, 2)))
+            network = gradcheck.check_network([Tanh(), Tanh()], x)
+            model = gradcheck.check_model(Model(), np.array([0.5, 0.25]))
+            assert layer.ok and network.ok and model.ok
+            assert {layer.method, network.method, model.method} == {"richardson"}
+    """))
+    pytester.runpytest("test_fixture.py").assert_outcomes(passed=1)
+
+
 def test_unknown_pyproject_options_are_a_usage_error(pytester):
     pytester.makepyprojecttoml('[tool.gradcheck]\nstep = 1e-3\n')
     pytester.makepyfile(test_fixture="def test_x(gradcheck):\n    pass\n")
