@@ -105,3 +105,52 @@ class Call:
         except Exception as exc:  # the user's code may raise anything
             raise user_code_raised(self.role, exc, f"when called as {self.signature_text()}; check that the "
                                    "arguments are given in the order and form the function takes") from exc
+
+
+class State:
+    """An object's attributes as found (``params`` aside): every array, dict and list put back in place, so the
+    caller's objects keep their identity and values (running statistics in a model's bn_params, caches)."""
+
+    def __init__(self, obj: Any, skip: Sequence[str] = ()) -> None:
+        self.obj, self.skip = obj, set(skip)
+        self.found = {k: v for k, v in vars(obj).items() if k not in self.skip}
+        self.saved = {}
+        for k, v in self.found.items():
+            try:
+                self.saved[k] = copy.deepcopy(v)
+            except Exception:  # an attribute that cannot be copied (a lock, a file) is put back as the same object
+                self.saved[k] = v
+
+    def restore(self) -> None:
+        for k, v in self.found.items():
+            setattr(self.obj, k, _put_back(v, self.saved[k]))
+        for k in list(vars(self.obj)):
+            if k not in self.found and k not in self.skip:
+                delattr(self.obj, k)
+
+
+def _put_back(current: Any, saved: Any, seen: set | None = None) -> Any:
+    """``current`` holding ``saved``'s values again, in place where it can (arrays, dicts, lists, objects)."""
+    seen = set() if seen is None else seen
+    if current is saved or id(current) in seen:
+        return current
+    seen.add(id(current))
+    if isinstance(current, np.ndarray) and isinstance(saved, np.ndarray) and current.shape == saved.shape \
+            and current.dtype == saved.dtype and current.flags.writeable:
+        current[...] = saved
+        return current
+    if isinstance(current, dict) and isinstance(saved, dict):
+        for key in list(current):
+            if key not in saved:
+                del current[key]
+        for key, value in saved.items():
+            current[key] = _put_back(current[key], value, seen) if key in current else value
+        return current
+    if isinstance(current, list) and isinstance(saved, list) and len(current) == len(saved):
+        current[:] = [_put_back(c, v, seen) for c, v in zip(current, saved)]
+        return current
+    if type(current) is type(saved) and hasattr(current, "__dict__") and not isinstance(current, type):
+        for key, value in vars(saved).items():  # a layer object inside a model: the same object, its state back
+            setattr(current, key, _put_back(getattr(current, key), value, seen) if hasattr(current, key) else value)
+        return current
+    return saved

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .calling import describe, is_float_array
+from .calling import State, describe, is_float_array
 from .checker import check
 from .errors import CheckError, user_code_raised
 from .numerics.randomness import Randomness
@@ -24,7 +24,9 @@ def check_model(model: Any, *data: Any, **options: Any) -> Report:
     The model's own arrays hold the check's values while it runs, so layers
     that keep references to them see every change, and they get their
     original values back afterwards: ``model.params`` is the same dict with the
-    same arrays, unchanged. ``data`` is deep-copied for every call; numpy's
+    same arrays, unchanged; its other attributes (running statistics in
+    bn_params, caches) are put back before every evaluation and at the end.
+    ``data`` is deep-copied for every call; numpy's
     global random state is handled as :func:`gradcheck.check` does, and left as found.
     """
     params = getattr(model, "params", None)
@@ -39,10 +41,11 @@ def check_model(model: Any, *data: Any, **options: Any) -> Report:
                          f"{ {k: describe(v) for k, v in params.items()} }", expected="loss and float params",
                          found=type(model).__name__)
     saved = {k: v.copy() for k, v in arrays.items()}
-    randomness = Randomness()
+    randomness, state = Randomness(), State(model, skip=("params",))
     separate = callable(getattr(model, "gradient", None))
 
     def call(method: str, p: dict) -> Any:
+        state.restore()  # running statistics, caches: as found, before every evaluation (and before the values)
         for k, a in arrays.items():
             np.copyto(a, p[k])
         for k, a in arrays.items():  # code that rebinds model.params[k] gets the check's array back
@@ -66,6 +69,7 @@ def check_model(model: Any, *data: Any, **options: Any) -> Report:
     try:
         return check(loss, grad, {k: v.copy() for k, v in saved.items()}, **options)
     finally:
+        state.restore()
         for k, a in arrays.items():
             np.copyto(a, saved[k])
             params[k] = a

@@ -282,3 +282,18 @@ class TestModels:
         model.loss = lambda X, y: 1.0
         with pytest.raises(CheckError, match=r"expected \(loss, grads\)"):
             gradcheck.check_model(model, X, X)
+
+
+def test_a_models_running_statistics_are_as_found_after_the_check():
+    class Model(TestModels.Model):
+        def __init__(self):
+            super().__init__()
+            self.bn_params = [{"mode": "train", "running_mean": np.zeros(2)}]
+
+        def loss(self, X, y):
+            self.bn_params[0]["running_mean"] += 1.0  # a forward that updates its running statistics
+            return super().loss(X, y)
+    model = Model()
+    stats, mean = model.bn_params, model.bn_params[0]["running_mean"]
+    assert gradcheck.check_model(model, RNG.normal(size=(4, 3)), RNG.normal(size=(4, 2))).ok
+    assert model.bn_params is stats and stats[0]["running_mean"] is mean and not np.any(mean)
