@@ -338,3 +338,16 @@ def test_the_courses_two_slips_are_each_a_scaled_gradient():
     assert names(report) == ["W1", "b1", "W2", "b2"]
     assert failing(report) == {"W2", "b1"}, str(report)
     assert report["W2"].kind == report["b1"].kind == "scaled"
+
+
+@pytest.mark.parametrize("affine, wrong", [(D.Affine, set()), (D.AffineBiasNotSummed, {"1.Affine1.b", "3.Affine2.b"})],
+                         ids=["right", "bias-not-summed"])
+def test_a_dlfs_net_is_checked_layer_by_layer_with_its_ordered_dict_and_its_loss_layer(affine, wrong):
+    net = D.TwoLayerNet(4, 5, 3, weight_init_std=0.5, affine=affine)
+    r = rng()
+    x, t = r.normal(size=(3, 4)), r.integers(0, 3, size=3)
+    layers = list(net.layers.values())
+    report = gradcheck.check_network(net, x, t)
+    assert names(report) == ["1.Affine1.x", "1.Affine1.W", "1.Affine1.b", "2.Relu1.x", "3.Affine2.x",
+                             "3.Affine2.W", "3.Affine2.b", "4.SoftmaxWithLoss.x"]
+    assert failing(report) == wrong and list(net.layers.values()) == layers
