@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from . import cases as cases_mod
-from .cases import RunReport, format_case, summary_line
+from .cases import RunReport, brief, closing, format_case
 from .kinds import FINDINGS, HYPOTHESES, explanation
 from .options import RUN, settable
 from .output import files, terminal
@@ -32,18 +32,20 @@ class _Output:
         self.console = terminal.console(color=True) if color else None
 
     def case(self, result) -> None:
+        """A case as it ends: one line when it met its expectation, in full when not (or with -v)."""
         if self.quiet and result.as_expected:
             return
+        full = self.verbose or not result.as_expected
         if self.console:
-            self.console.print(terminal.case(result, self.verbose))
+            self.console.print(terminal.case(result, self.verbose) if full else terminal.brief(result))
         else:
-            click.echo(format_case(result, self.verbose))
+            click.echo(format_case(result, self.verbose) if full else brief(result))
 
     def summary(self, run: RunReport) -> None:
         if self.console:
             self.console.print(terminal.summary(run))
         else:
-            click.echo(summary_line(run))
+            click.echo("\n".join(closing(run)))
 
 
 def _find(paths, keyword, timeout):

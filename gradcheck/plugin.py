@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from . import cases as cases_mod
-from .cases import format_case
+from .cases import failure_line, format_case
 from .checker import assert_gradients, check
 from .errors import CheckError
 from .layers import check_layer, check_network
@@ -101,10 +101,10 @@ class CaseFile(pytest.File):
 
 
 class CaseOutcome(Exception):
-    """A case whose result is not what it expects."""
+    """A case whose result is not what it expects; its message, pytest's short summary, is the case's one line."""
 
     def __init__(self, result) -> None:
-        super().__init__(result.reason or result.error)
+        super().__init__(failure_line(result))
         self.result = result
 
 
@@ -128,7 +128,7 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseOutcome):
-            return format_case(excinfo.value.result, verbose=True)
+            return f"{failure_line(excinfo.value.result)}\n{format_case(excinfo.value.result)}"
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):

@@ -169,6 +169,10 @@ class Report:
     def __str__(self) -> str:
         return text.format_report(self)
 
+    def one_line(self) -> str:
+        """What broke, in one line: each wrong parameter with its kind (``b1 sign-flipped, W1 wrong-values``)."""
+        return text.one_line(self)
+
 
 def merge(reports: "list[Report]") -> Report:
     """One report holding the results of several, in order: the evaluations add up, the diagnoses join."""
@@ -211,5 +215,6 @@ class GradientError(AssertionError):
     """An analytic gradient disagrees with the numerical one; ``report`` says how, and the message is its text."""
 
     def __init__(self, report: Report, message: str | None = None) -> None:
-        super().__init__(str(report) if message is None else message)
+        body = str(report) if message is None else message
+        super().__init__(f"{report.one_line()}\n{body}")  # the first line is what pytest's short summary shows
         self.report = report

@@ -210,6 +210,15 @@ def has_heatmap(r: ParamResult) -> bool:
     return _comparable(r) and r.size > 1
 
 
+def one_line(report: Report) -> str:
+    """The wrong parameters with their kinds, or the verdict when nothing is wrong: one line for summaries."""
+    if report.refused:
+        return "no verdict: the loss is not deterministic"
+    wrong = [f"{r.name} {r.kind}" for r in report.failed]
+    unsure = [f"{r.name} inconclusive" for r in report.inconclusive]
+    return ", ".join(wrong + unsure) or "all gradients match"
+
+
 def failure(r: ParamResult, verbose: bool = False) -> list[str]:
     """A failing parameter's account followed by its heatmap."""
     return account(r, verbose) + (heatmap(r) if has_heatmap(r) else [])

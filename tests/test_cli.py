@@ -43,17 +43,23 @@ def test_version():
 def test_run_exits_0_when_every_case_meets_its_expectation(folder):
     result = invoke("run", folder)
     assert result.exit_code == 0
-    assert result.output.splitlines()[-1] == "2 as expected, 0 unexpected, 0 errors (2 cases)"
+    assert result.output.splitlines() == ["PASS  good", "XFAIL flipped  param sign-flipped ✓",
+                                          "2 as expected, 0 unexpected, 0 errors (2 cases)"]
+
+
+def test_run_with_v_prints_every_case_in_full(folder):
+    result = invoke("run", folder, "-v")
     assert f"PASS  good  ({folder / 'cases.py'})  expect pass: as expected" in result.output
 
 
 def test_run_exits_1_on_an_unexpected_result(folder):
-    (folder / "more.py").write_text(textwrap.dedent(FILE.replace("good", "good2").replace("flipped", "flipped2")
+    (folder / "more.py").write_text(textwrap.dedent(FILE.replace("good", "good2").replace("def flipped", "def flipped2")
                                                     .replace("-2 * p", "2 * p")))
     result = invoke("run", folder)
     assert result.exit_code == 1
     assert "UNEXPECTED: expected fail, got pass" in result.output
-    assert result.output.splitlines()[-1] == "3 as expected, 1 unexpected, 0 errors (4 cases)"
+    assert result.output.splitlines()[-3:] == ["UNEXPECTED:", "  flipped2: all gradients match (expected fail: param "
+                                               "sign-flipped)", "3 as expected, 1 unexpected, 0 errors (4 cases)"]
 
 
 def test_run_exits_1_on_an_error_case(folder):
@@ -63,7 +69,7 @@ def test_run_exits_1_on_an_error_case(folder):
 
 
 def test_exitfirst_stops_after_the_first_unexpected_result(folder):
-    (folder / "a.py").write_text(textwrap.dedent(FILE.replace("good", "a_bad").replace("flipped", "a_more")
+    (folder / "a.py").write_text(textwrap.dedent(FILE.replace("good", "a_bad").replace("def flipped", "def a_more")
                                                  .replace("lambda p: 2 * p", "lambda p: 3 * p")))
     result = invoke("run", "-x", folder / "a.py", folder / "cases.py")
     assert result.exit_code == 1
@@ -100,7 +106,7 @@ def test_json_follows_schema_version_1(folder, tmp_path):
 
 
 def test_check_options_override_the_cases(folder):
-    result = invoke("run", folder, "--method", "richardson")
+    result = invoke("run", folder, "--method", "richardson", "-v")
     assert "(richardson," in result.output
 
 

@@ -2,7 +2,7 @@
 
 from .define import CHECK_OPTIONS, EXPECTATIONS, Case, CaseSpec, Problem, case
 from .discover import discover, load, select
-from .results import CaseResult, RunReport, case_header, format_case, summary_line
+from .results import CaseResult, RunReport, brief, case_header, closing, failure_line, format_case, summary_line
 from .run import run_all, run_case, run_isolated
 
 __all__ = [
@@ -16,6 +16,9 @@ __all__ = [
     "case",
     "case_header",
     "discover",
+    "brief",
+    "closing",
+    "failure_line",
     "format_case",
     "load",
     "run_all",

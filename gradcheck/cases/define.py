@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Literal, Optional, Tuple
 
+from ..kinds import KINDS
 from ..options import CASE, settable
 
 Expectation = Literal["pass", "fail", "inconclusive"]
@@ -65,6 +67,12 @@ def case(func: Callable | None = None, *, expect: Expectation = "pass", kinds: d
     unknown = sorted(set(options) - set(CHECK_OPTIONS))
     if unknown:
         raise TypeError(f"unknown check option(s) {unknown}; expected some of {list(CHECK_OPTIONS)}")
+    for name, kind in (kinds or {}).items():
+        if kind not in KINDS:
+            near = difflib.get_close_matches(str(kind), KINDS, n=1)
+            hint = f"did you mean {near[0]!r}? " if near else ""
+            raise ValueError(f"kinds[{name!r}] is {kind!r}, which is no diagnosis kind; {hint}expected one of "
+                             f"{', '.join(KINDS)} (gradcheck explain lists them)")
 
     def mark(fn: Callable) -> Callable:
         fn.__gradcheck_case__ = CaseSpec(expect, dict(kinds) if kinds else None, options)

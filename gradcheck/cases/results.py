@@ -80,6 +80,28 @@ def case_header(c: CaseResult) -> str:
     return f"{_LABEL[c.status]:<5} {c.name}  ({c.file})  expect {c.expect}: {met}"
 
 
+def failure_line(c: CaseResult) -> str:
+    """A case in one line: its name, what broke (each wrong parameter with its kind) and what it expected —
+    ``dense_regression_b1: b1 sign-flipped (expected pass)``. The same line in the run's closing list, pytest's
+    short summary, the JUnit message, the Markdown table and the GitHub summary."""
+    if c.status == "error":
+        return f"{c.name}: error: {c.error} (expected {c.expect})"
+    said = c.report.one_line() if c.report is not None else c.status
+    return f"{c.name}: {said} (expected {c.expect}{_named(c)})"
+
+
+def _named(c: CaseResult) -> str:
+    return ": " + ", ".join(f"{k} {v}" for k, v in c.kinds.items()) if c.kinds else ""
+
+
+def brief(c: CaseResult) -> str:
+    """A case that met its expectation, in one line: ``PASS  name`` or ``XFAIL name  b1 sign-flipped ✓``."""
+    if c.status == "pass":
+        return f"PASS  {c.name}"
+    label = "XFAIL" if c.status == "fail" else "INCONCLUSIVE"
+    return f"{label} {c.name}  {c.report.one_line() if c.report is not None else ''} ✓"
+
+
 def format_case(c: CaseResult, verbose: bool = False) -> str:
     """A case's header, its doc line, and its report (or its error)."""
     lines = [case_header(c)]
@@ -97,5 +119,12 @@ def format_case(c: CaseResult, verbose: bool = False) -> str:
 def summary_line(run: RunReport) -> str:
     """The closing line of a run: counts of cases as expected, unexpected and errors."""
     s = run.summary
-    text = f"{s['as_expected']} as expected, {s['unexpected']} unexpected, {s['errors']} errors ({s['cases']} cases)"
+    errors = f"{s['errors']} error{'' if s['errors'] == 1 else 's'}"
+    text = f"{s['as_expected']} as expected, {s['unexpected']} unexpected, {errors} ({s['cases']} cases)"
     return text if run.complete else text + " — incomplete run"
+
+
+def closing(run: RunReport) -> list[str]:
+    """The end of a run: ``UNEXPECTED:`` and each unexpected case's one line, then the counts."""
+    wrong = [c for c in run.cases if not c.as_expected]
+    return (["UNEXPECTED:", *(f"  {failure_line(c)}" for c in wrong)] if wrong else []) + [summary_line(run)]

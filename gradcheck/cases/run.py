@@ -47,6 +47,17 @@ def _unexpected(c: Case, status: str, report, strict: bool) -> str | None:
     return None
 
 
+def _check_kind_names(c: Case, problem: Problem) -> None:
+    """The parameters ``kinds`` names exist, before the check starts (layer results, ``2.Sigmoid.x``, aside)."""
+    params = problem.params
+    names = ([str(k) for k in params] if isinstance(params, dict) else
+             [str(i) for i in range(len(params))] if isinstance(params, (list, tuple)) else ["param"])
+    missing = [n for n in (c.kinds or {}) if "." not in n and n not in names]
+    if missing and problem.loss is not None:
+        raise CheckError(f"kinds names {', '.join(map(repr, missing))}, which the case's parameters do not have; "
+                         f"they are {names}", expected=names, found=missing)
+
+
 def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None,
              time_limit: float | None = None, strict: bool = False) -> CaseResult:
     """Build the case's Problem, check it, and judge the report against the expectation.
@@ -65,6 +76,7 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
             raise CheckError(f"case returned {type(problem).__name__ if problem is not None else 'None'}; "
                              "expected gradcheck.Problem(loss, grad, params)",
                              expected="Problem", found=type(problem).__name__)
+        _check_kind_names(c, problem)
         options = {**c.options, **{k: v for k, v in (overrides or {}).items() if v is not None}}
         if problem.batch_size is not None:
             options.setdefault("batch_size", problem.batch_size)

@@ -7,7 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from ..cases.results import RunReport, format_case, summary_line
+from ..cases.results import RunReport, failure_line, format_case, summary_line
 
 
 def to_json(run: RunReport) -> str:
@@ -42,12 +42,11 @@ def to_junit(run: RunReport, suite: str = "gradcheck") -> str:
         classname = _module(c.file)
         case = ET.SubElement(node, "testcase", classname=_xml_text(classname), name=_xml_text(c.name),
                              file=_xml_text(c.file), time=f"{c.seconds:.3f}")
-        text = _xml_text(format_case(c, verbose=True))
+        text = _xml_text(format_case(c))
         if c.status == "error":
-            ET.SubElement(case, "error", message=_xml_text(c.error or "error"), type="error").text = text
+            ET.SubElement(case, "error", message=_xml_text(failure_line(c)), type="error").text = text
         elif not c.as_expected:
-            ET.SubElement(case, "failure", message=_xml_text(c.reason or "unexpected result"),
-                          type="unexpected").text = text
+            ET.SubElement(case, "failure", message=_xml_text(failure_line(c)), type="unexpected").text = text
         else:
             ET.SubElement(case, "system-out").text = _xml_text(format_case(c))
     ET.indent(root)
@@ -71,14 +70,18 @@ def _cell(text: str) -> str:
 def to_markdown(run: RunReport) -> str:
     """The run as Markdown: a table of cases and verdicts, then the details of the unexpected ones."""
     icon = {True: "✅", False: "❌"}
-    lines = ["## gradcheck", "", summary_line(run), "",
-             "| case | file | expect | result | as expected |", "| --- | --- | --- | --- | --- |"]
-    for c in run.cases:
-        lines.append(f"| `{_cell(c.name)}` | `{_cell(c.file)}` | {c.expect} | {c.status} | {icon[c.as_expected]} |")
     unexpected = [c for c in run.cases if not c.as_expected]
+    lines = ["## gradcheck", "", summary_line(run), ""]
+    lines += [f"- ❌ {_cell(failure_line(c))}" for c in unexpected] + ([""] if unexpected else [])
+    lines += ["| case | file | expect | result | what it found | as expected |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for c in run.cases:
+        found = _cell(c.error or "") if c.status == "error" else _cell(c.report.one_line() if c.report else "")
+        lines.append(f"| `{_cell(c.name)}` | `{_cell(c.file)}` | {c.expect} | {c.status} | {found} | "
+                     f"{icon[c.as_expected]} |")
     if unexpected:
         lines.extend(["", "### Unexpected results"])
         for c in unexpected:
-            lines.extend(["", f"<details><summary><code>{c.name}</code>: {_cell(c.reason or c.error or '')}</summary>",
-                          "", "```text", format_case(c, verbose=True), "```", "", "</details>"])
+            lines.extend(["", f"<details><summary>{_cell(failure_line(c))}</summary>", "", "```text",
+                          format_case(c), "```", "", "</details>"])
     return "\n".join(lines) + "\n"

@@ -14,7 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import text
-from ..cases.results import CaseResult, RunReport, summary_line
+from ..cases.results import CaseResult, RunReport, closing
+from ..cases.results import brief as brief_line
 from ..kinds import Kind
 from ..report import ParamResult, Report
 
@@ -109,9 +110,17 @@ def case(c: CaseResult, verbose: bool = False) -> Group:
     return Group(*parts)
 
 
+def brief(c: CaseResult) -> Text:
+    """A case that met its expectation, in one neutral line (an expected failure is not shown red)."""
+    return Text(brief_line(c), style="green" if c.status == "pass" else "cyan")
+
+
 def summary(run: RunReport) -> Text:
-    style = "bold green" if run.ok else "bold red"
-    return Text(summary_line(run), style=style)
+    """The unexpected cases in one line each, then the counts."""
+    lines = closing(run)
+    text = Text("\n".join(lines[:-1]) + ("\n" if len(lines) > 1 else ""), style="bold red")
+    text.append(lines[-1], style="bold green" if run.ok else "bold red")
+    return text
 
 
 class RunProgress:

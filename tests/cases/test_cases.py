@@ -77,10 +77,17 @@ def test_expectations(tmp_path, args, grad, as_expected):
 
 
 def test_kinds_that_differ_say_how(tmp_path):
+    write(tmp_path, "a.py", square("c", "-2 * p", "(expect='fail', kinds={'param': 'scaled'})"))
+    (c,), _ = cases.discover([tmp_path])
+    assert cases.run_case(c).reason == "kinds differ: param: expected scaled, got sign-flipped"
+
+
+def test_kinds_naming_no_parameter_are_an_error_before_the_check(tmp_path):
     write(tmp_path, "a.py", square("c", "-2 * p", "(expect='fail', kinds={'param': 'scaled', 'nope': 'ok'})"))
     (c,), _ = cases.discover([tmp_path])
-    assert cases.run_case(c).reason == ("kinds differ: param: expected scaled, got sign-flipped; "
-                                        "nope: expected ok, got no such parameter")
+    result = cases.run_case(c)
+    assert result.status == "error" and result.report is None
+    assert "kinds names 'nope', which the case's parameters do not have; they are ['param']" in result.error
 
 
 @pytest.mark.parametrize("body, message", [

@@ -45,18 +45,20 @@ def test_junit_has_the_counts_and_elements_consumers_read(folder, tmp_path):
     assert all(c.get("classname") and c.get("time") for c in cases.values())
     assert cases["right"].find("failure") is None and cases["flipped"].find("failure") is None
     failure = cases["wrongly_expected_to_pass"].find("failure")
-    assert failure.get("message") == "expected pass, got fail" and "gradients WRONG" in failure.text
+    assert failure.get("message") == "wrongly_expected_to_pass: param scaled (expected pass)"
+    assert "gradients WRONG" in failure.text
     error = cases["cannot_run"].find("error")
-    assert error.get("message") == "RuntimeError: setup failed"
+    assert error.get("message") == "cannot_run: error: RuntimeError: setup failed (expected pass)"
 
 
 def test_markdown_has_a_table_and_the_unexpected_details(folder, tmp_path):
     out = tmp_path / "report.md"
     run(folder, "--markdown", out)
     text = out.read_text()
-    assert "| case | file | expect | result | as expected |" in text
+    assert "| case | file | expect | result | what it found | as expected |" in text
     assert "| `flipped` |" in text and "✅" in text and "❌" in text
-    assert "<details><summary><code>wrongly_expected_to_pass</code>: expected pass, got fail</summary>" in text
+    assert "- ❌ wrongly_expected_to_pass: param scaled (expected pass)" in text
+    assert "<details><summary>wrongly_expected_to_pass: param scaled (expected pass)</summary>" in text
     assert "<code>right</code>" not in text
 
 
@@ -118,4 +120,4 @@ def test_junit_stays_valid_xml_when_a_message_carries_control_characters(tmp_pat
     out = tmp_path / "r.xml"
     run(tmp_path / "c.py", "--junit", out)
     error = ET.parse(out).getroot().find("testsuite/testcase/error")
-    assert error.get("message") == "ValueError: ring \ufffd and \ufffd end"
+    assert error.get("message").endswith("error: ValueError: ring \ufffd and \ufffd end (expected pass)")
