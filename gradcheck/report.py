@@ -75,6 +75,7 @@ class ParamResult:
     numerical: np.ndarray | None = field(default=None, repr=False)
     rel_error: np.ndarray | None = field(default=None, repr=False)
     wrong_entries: np.ndarray | None = field(default=None, repr=False)  # bool, where the values disagree
+    excess: np.ndarray | None = field(default=None, repr=False)  # |a − n| / tolerance at wrong entries, else 0
 
     def to_dict(self) -> dict[str, Any]:
         """Everything the result shows, as JSON-safe data."""

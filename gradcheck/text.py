@@ -29,6 +29,7 @@ class ParamResult(Protocol):
     numerical: Optional[np.ndarray]
     rel_error: Optional[np.ndarray]
     wrong_entries: Optional[np.ndarray]
+    excess: Optional[np.ndarray]
 
 
 class Report(Protocol):
@@ -60,10 +61,11 @@ class Report(Protocol):
 _FIRST = 5  # mismatched entries listed per parameter
 _VERBOSE_SIZE = 64  # -v lists every entry of parameters up to this size
 
-# Heatmap levels of the per-entry relative error, and the character of each in plain text.
-HEAT_THRESHOLDS = (1e-10, 1e-7, 1e-4, 1e-2, 1e-1, 0.5)
-HEAT_LABELS = ("<1e-10", "<1e-7", "<1e-4", "<1e-2", "<0.1", "<0.5", "≥0.5")
-HEAT_CHARS = ".:-=+*#"
+# Heatmap levels of each entry's error ÷ tolerance (0 for an entry that is right, whatever its size), and the
+# character of each in plain text.
+HEAT_THRESHOLDS = (1.0, 2.0, 10.0, 100.0, 1000.0)
+HEAT_LABELS = ("right", "1–2× tol", "2–10×", "10–100×", "100–1000×", "≥1000×")
+HEAT_CHARS = ".-=+*#"
 HEAT_WIDTH = 64
 HEAT_HEIGHT = 16
 
@@ -125,7 +127,7 @@ def table(report: Report) -> list[str]:
 
 
 def heat_grid(rel_error: np.ndarray, width: int = HEAT_WIDTH, height: int = HEAT_HEIGHT):
-    """The per-entry relative error as a grid of heat levels (0 … 6), binned to at most ``height`` × ``width``.
+    """Per-entry error ÷ tolerance as a grid of heat levels (0 … 5), binned to at most ``height`` × ``width``.
 
     A 0-d or 1-D array is one row; an N-D array is shown as (first axis) × (the
     rest). Each cell is the largest error of the block of entries it covers.
@@ -150,12 +152,12 @@ def heat_caption(shape, block) -> str:
     """The heatmap's title: what a cell holds, and how entries were binned."""
     layout = "one row" if len(shape) < 2 else ("rows × columns" if len(shape) == 2 else "axis 0 × the other axes")
     binned = f"; each cell the largest of a {block[0]} × {block[1]} block of entries" if block != (1, 1) else ""
-    return f"relative error per entry, |a − n| / max(|a|, |n|) ({layout}{binned}):"
+    return f"error ÷ tolerance per entry, how far beyond its tolerance each wrong entry lies ({layout}{binned}):"
 
 
 def heatmap(r: ParamResult) -> list[str]:
     """The plain-text heatmap of a parameter's per-entry error, with caption and legend."""
-    grid, block = heat_grid(r.rel_error)
+    grid, block = heat_grid(r.excess)
     return ["  " + heat_caption(r.shape, block),
             *("    " + "".join(HEAT_CHARS[v] for v in row) for row in grid),
             "  legend: " + heat_legend()]
@@ -207,7 +209,7 @@ def account_parts(r: ParamResult, verbose: bool = False) -> tuple[str, list[str]
 
 
 def has_heatmap(r: ParamResult) -> bool:
-    return _comparable(r) and r.size > 1
+    return _comparable(r) and r.size > 1 and r.excess is not None
 
 
 def one_line(report: Report) -> str:

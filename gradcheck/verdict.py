@@ -56,6 +56,7 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     size = numerical.size
     if diagnosis.kind == Kind.OK and evidence.resolved() < size:  # right, but not every entry could be told
         diagnosis = replace(diagnosis, detail={**diagnosis.detail, "inconclusive_entries": size - evidence.resolved()})
+    excess = None
     if comparison is None:
         mismatched, max_abs, max_rel, rel = size, float("inf"), float("inf"), None
         if a is not None and a.shape == shape:
@@ -64,11 +65,15 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     else:
         mismatched, max_abs, max_rel = comparison.count, comparison.max_abs_error, comparison.max_rel_error
         rel = comparison.rel_error.reshape(shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(comparison.tolerance > 0, comparison.abs_error / comparison.tolerance, np.inf)
+        excess = np.where(comparison.mismatched, ratio, 0.0).reshape(shape)
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size, mismatched=mismatched,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint,
                        detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, numerical),
-                       analytic=a, numerical=numerical, rel_error=rel, wrong_entries=evidence.mismatched)
+                       analytic=a, numerical=numerical, rel_error=rel, wrong_entries=evidence.mismatched,
+                       excess=excess)
 
 
 def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, shape: tuple[int, ...]) -> ParamResult:

@@ -19,7 +19,7 @@ from ..cases.results import brief as brief_line
 from ..kinds import Kind
 from ..report import ParamResult, Report
 
-HEAT_STYLES = ("green4", "green3", "yellow3", "orange3", "red3", "red1", "bold bright_red")
+HEAT_STYLES = ("green4", "yellow3", "orange3", "red3", "red1", "bold bright_red")
 _HEADERS = {"analytic shape": "grad shape", "mismatched": "wrong", "max abs err": "abs err", "max rel err": "rel err"}
 _STATUS = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow", "error": "bold magenta"}
 
@@ -36,7 +36,7 @@ def console(file: IO | None = None, color: bool = True, width: int | None = None
 
 def heatmap(r: ParamResult) -> Group:
     """The per-entry error of a parameter as coloured cells, with caption and legend."""
-    grid, block = text.heat_grid(r.rel_error)
+    grid, block = text.heat_grid(r.excess)
     rows = [Text("  ") + Text.assemble(*((text.HEAT_CHARS[v], HEAT_STYLES[v]) for v in row)) for row in grid]
     legend = Text("  legend: ")
     for char, style, label in zip(text.HEAT_CHARS, HEAT_STYLES, text.HEAT_LABELS):
