@@ -59,8 +59,9 @@ def _find(paths, keyword, timeout):
     return selected, errors
 
 
-def _write_reports(run: RunReport, json_path, junit_path, markdown_path) -> None:
-    for path, text in ((json_path, files.to_json), (junit_path, files.to_junit), (markdown_path, files.to_markdown)):
+def _write_reports(run: RunReport, json_path, junit_path, markdown_path, html_path=None) -> None:
+    for path, text in ((json_path, files.to_json), (junit_path, files.to_junit), (markdown_path, files.to_markdown),
+                       (html_path, files.to_html)):
         if path:
             write_atomic(path, text(run))
 
@@ -94,6 +95,8 @@ def _check_options(command):
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write the results as JSON.")
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write the results as JUnit XML.")
 @click.option("--markdown", "markdown_path", type=click.Path(dir_okay=False), help="Write the results as Markdown.")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False),
+              help="Write the results as one self-contained HTML file.")
 @_check_options
 @click.option("--timeout", type=click.FloatRange(min=0), default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds a case may take (0: no limit); each case runs in its own process.")
@@ -101,7 +104,8 @@ def _check_options(command):
               help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
-def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path, timeout, no_color, verbose, quiet,
+def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path, html_path, timeout, no_color, verbose,
+        quiet,
         **overrides) -> None:
     """Run every case under PATHS and compare each with its expectation.
 
@@ -121,7 +125,7 @@ def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path,
         if bar:
             bar.case_done()
         out.case(result)
-        _write_reports(run_so_far, json_path, junit_path, markdown_path)
+        _write_reports(run_so_far, json_path, junit_path, markdown_path, html_path)
 
     try:
         report, interrupted = cases_mod.run_all(selected, errors, overrides, limit, exitfirst, on_result,
@@ -129,7 +133,7 @@ def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path,
     finally:
         if bar:
             bar.stop()
-    _write_reports(report, json_path, junit_path, markdown_path)
+    _write_reports(report, json_path, junit_path, markdown_path, html_path)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as f:

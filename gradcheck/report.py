@@ -7,7 +7,7 @@ from typing import Any, Iterator, List, Literal, TypedDict, Union
 
 import numpy as np
 
-from . import text
+from . import html, text
 from .kinds import Kind
 from .options import Method, Mode
 
@@ -169,6 +169,10 @@ class Report:
 
     def __str__(self) -> str:
         return text.format_report(self)
+
+    def _repr_html_(self) -> str:
+        """The report in a Jupyter notebook: the same view as the HTML report file."""
+        return html.report_html(self)
 
     def one_line(self) -> str:
         """What broke, in one line: each wrong parameter with its kind (``b1 sign-flipped, W1 wrong-values``)."""

@@ -1,4 +1,4 @@
-"""Report files for machines: JSON, JUnit XML and Markdown, all read from one RunReport."""
+"""Report files: JSON, JUnit XML, Markdown and HTML, all read from one RunReport."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .. import html
 from ..cases.results import RunReport, failure_line, format_case, summary_line
 
 
@@ -85,3 +86,35 @@ def to_markdown(run: RunReport) -> str:
             lines.extend(["", f"<details><summary>{_cell(failure_line(c))}</summary>", "", "```text",
                           format_case(c), "```", "", "</details>"])
     return "\n".join(lines) + "\n"
+
+
+_FILTER = """<script>
+function gcFilter(outcome) {
+  document.querySelectorAll("details.case").forEach(function (d) {
+    d.hidden = outcome !== "all" && d.dataset.outcome !== outcome;
+  });
+}
+</script>"""
+
+
+def to_html(run: RunReport) -> str:
+    """The run as one self-contained HTML page: the summary, a filter by outcome, and one section per case, the
+    unexpected ones open and the rest collapsed."""
+    unexpected = [c for c in run.cases if not c.as_expected]
+    parts = ["<h1>gradcheck</h1>", f'<p class="summary"><b>{html.escape(summary_line(run))}</b></p>']
+    if unexpected:
+        parts.append('<ul class="unexpected">' + "".join(f"<li class=\"wrong\">{html.escape(failure_line(c))}</li>"
+                                                     for c in unexpected) + "</ul>")
+    outcomes = ["all", "unexpected", "as-expected", "error"]
+    parts.append('<p class="filter">show: ' + " ".join(
+        f'<button type="button" onclick="gcFilter(\'{o}\')">{o}</button>' for o in outcomes) + "</p>")
+    for c in run.cases:
+        outcome = "error" if c.status == "error" else "as-expected" if c.as_expected else "unexpected"
+        body = (html.report_html(c.report) if c.report is not None else
+                f'<pre class="wrong">{html.escape(c.error or "")}</pre>')
+        said = html.escape(failure_line(c) if not c.as_expected else c.status.upper() + " " + c.name)
+        parts.append(f'<details class="case" data-outcome="{outcome}"{" open" if not c.as_expected else ""}>'
+                     f"<summary>{said}</summary><p class=\"note\">{html.escape(c.file)} · expect "
+                     f"{html.escape(c.expect)}</p>{body}</details>")
+    return html.page("gradcheck", "".join(parts) + _FILTER)
+
