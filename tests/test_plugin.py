@@ -108,3 +108,21 @@ def test_unknown_pyproject_options_are_a_usage_error(pytester):
     pytester.makepyfile(test_fixture="def test_x(gradcheck):\n    pass\n")
     result = pytester.runpytest("test_fixture.py")
     result.stdout.fnmatch_lines(["*has unknown option(s)*step*"])
+
+
+def test_same_named_helpers_in_two_case_folders_never_mix(pytester):
+    # a's helper gives the right factor and its case expects a pass; b's gives a wrong one and its case expects a fail
+    for folder, factor, expect in (("a", 2.0, "pass"), ("b", 3.0, "fail")):
+        (pytester.path / folder).mkdir()
+        (pytester.path / folder / "helpers.py").write_text(f"FACTOR = {factor}\n")
+        (pytester.path / folder / f"cases_{folder}.py").write_text(textwrap.dedent(f"""
+            import numpy as np
+            import gradcheck
+            import helpers
+
+            @gradcheck.case(expect="{expect}")
+            def {folder}_uses_its_own_helper():
+                return gradcheck.Problem(lambda p: float(np.sum(p ** 2)), lambda p: helpers.FACTOR * p, np.ones(2))
+        """))
+    result = pytester.runpytest("--gradcheck", "a", "b")
+    result.assert_outcomes(passed=1, xfailed=1)

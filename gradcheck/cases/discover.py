@@ -35,7 +35,9 @@ def load(path: Path) -> tuple[list[Case], CaseResult | None]:
     file = str(path)
     if not path.exists():
         return [], _error(path.name, file, f"no such file: {file}")
-    sys.path.insert(0, str(path.parent.resolve()))
+    folder = path.parent.resolve()
+    sys.path.insert(0, str(folder))
+    shadowed, before = _siblings_first(folder), set(sys.modules)
     try:
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
@@ -43,7 +45,11 @@ def load(path: Path) -> tuple[list[Case], CaseResult | None]:
     except (Exception, SystemExit) as exc:
         return [], _error(path.stem, file, f"cannot import {file}: {one_line(exc)}", traceback.format_exc())
     finally:
-        sys.path.remove(str(path.parent.resolve()))
+        sys.path.remove(str(folder))
+        for name in set(sys.modules) - before:  # the file's own helpers stay its own: no other folder sees them
+            if _within(sys.modules[name], folder):
+                del sys.modules[name]
+        sys.modules.update(shadowed)
     found = []
     for name, obj in vars(module).items():
         spec = getattr(obj, "__gradcheck_case__", None)
@@ -51,6 +57,19 @@ def load(path: Path) -> tuple[list[Case], CaseResult | None]:
             doc = (inspect.getdoc(obj) or "").strip().splitlines()
             found.append(Case(name, file, obj, spec.expect, spec.kinds, spec.options, doc[0] if doc else ""))
     return found, None
+
+
+def _within(module, folder: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return file is not None and Path(file).resolve().is_relative_to(folder)
+
+
+def _siblings_first(folder: Path) -> dict:
+    """Modules already imported under the name of a file or package beside the case file, from elsewhere: set
+    aside while it imports, so that ``import helpers`` finds its own folder's helpers (as in a fresh process)."""
+    local = {p.stem for p in folder.glob("*.py")} | {p.name for p in folder.iterdir() if (p / "__init__.py").is_file()}
+    names = [n for n, m in list(sys.modules.items()) if n.split(".")[0] in local and not _within(m, folder)]
+    return {n: sys.modules.pop(n) for n in names}
 
 
 def _load_elsewhere(path: Path, timeout: float | None) -> tuple[list[Case], CaseResult | None]:
