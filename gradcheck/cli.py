@@ -37,7 +37,8 @@ class _Output:
             return
         full = self.verbose or not result.as_expected
         if self.console:
-            self.console.print(terminal.case(result, self.verbose) if full else terminal.brief(result))
+            self.console.print(terminal.case(result, self.verbose, self.console.width) if full else
+                               terminal.brief(result))
         else:
             click.echo(format_case(result, self.verbose) if full else brief(result))
 

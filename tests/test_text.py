@@ -1,9 +1,11 @@
 """Rendering: the plain-text report pinned exactly, heatmaps, colour and plain output."""
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import gradcheck
 from gradcheck import text as render
@@ -121,3 +123,36 @@ def test_verbose_lists_every_entry_of_small_parameters():
     assert lines[-4].split() == ["entry", "analytic", "numerical", "abs", "err", "rel", "err"]
     assert lines[-3].split()[:3] == ["0", "2.000000e+00", "2.000000e+00"]
     assert lines[-1].startswith("mode: auto: every entry; a full check is estimated at")
+
+
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[-+]\d+)?%?(?![\w.])")
+
+
+@pytest.fixture(scope="module")
+def shipped_results():
+    from gradcheck import cases
+
+    found, _ = cases.discover([CASES])
+    return [cases.run_case(c) for c in found]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_every_number_of_the_plain_report_appears_whole_in_the_terminal(shipped_results, width):
+    for result in shipped_results:
+        plain = format_case(result)
+        out = io.StringIO()
+        terminal.console(out, color=False, width=width).print(terminal.case(result, width=width))
+        printed = out.getvalue()
+        words = set(printed.split())
+        missing = [n for n in NUMBER.findall(plain) if n not in words and n.rstrip("%") not in printed]
+        assert missing == [], (result.name, width, missing)
+        assert max(len(line.rstrip()) for line in printed.splitlines()) <= width
+
+
+def test_the_terminal_table_has_the_plain_texts_column_labels(shipped_results):
+    out = io.StringIO()
+    terminal.console(out, color=False, width=200).print(terminal.case(shipped_results[1], width=200))
+    header = next(line for line in out.getvalue().splitlines() if line.strip().startswith("parameter"))
+    plain = next(line for line in format_case(shipped_results[1]).splitlines() if line.strip().startswith("parameter"))
+    labels = "parameter shape kind mismatched max abs err max rel err detectable".split()
+    assert header.split() == plain.split() == labels

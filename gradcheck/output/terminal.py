@@ -20,7 +20,7 @@ from ..kinds import Kind
 from ..report import ParamResult, Report
 
 HEAT_STYLES = ("green4", "yellow3", "orange3", "red3", "red1", "bold bright_red")
-_HEADERS = {"analytic shape": "grad shape", "mismatched": "wrong", "max abs err": "abs err", "max rel err": "rel err"}
+_INDENT = 2  # a report is printed indented by this much inside a case
 _STATUS = {"pass": "bold green", "fail": "bold red", "inconclusive": "bold yellow", "error": "bold magenta"}
 
 
@@ -38,53 +38,77 @@ def heatmap(r: ParamResult) -> Group:
     """The per-entry error of a parameter as coloured cells, with caption and legend."""
     grid, block = text.heat_grid(r.excess)
     rows = [Text("  ") + Text.assemble(*((text.HEAT_CHARS[v], HEAT_STYLES[v]) for v in row)) for row in grid]
-    legend = Text("  legend: ")
+    legend = Text("legend: ")
     for char, style, label in zip(text.HEAT_CHARS, HEAT_STYLES, text.HEAT_LABELS):
         legend.append(char, style)
         legend.append(f" {label}  ")
-    return Group(Text(text.heat_caption(r.shape, block), style="dim"), *rows, legend)
+    return Group(_line("  " + text.heat_caption(r.shape, block), "dim"), *rows, Padding(legend, (0, 0, 0, 2)))
 
 
-def table(report: Report) -> Table:
-    """One row per parameter, coloured by verdict."""
-    rows = [text.row(r) for r in report.results]
+def column_groups(rows: list[tuple[str, ...]], width: int | None) -> list[list[int]]:
+    """The table's columns in groups that each fit ``width`` characters: one group when it fits, else the table
+    wraps, each further group repeating the parameter's name. Cells are never cut short."""
     shown = text.shown_columns(rows)
-    t = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", padding=(0, 1))
-    for i in shown:
-        column = text.COLUMNS[i]
-        # Cells are never cut short; a header may wrap.
-        justify = "right" if column.startswith(("max", "mis", "det")) else "left"
-        t.add_column(_HEADERS.get(column, column), justify=justify, no_wrap=True,
-                     min_width=max(len(row[i]) for row in rows))
-    for r, row in zip(report.results, rows):
-        style = "green" if r.ok else "yellow" if r.kind == Kind.INCONCLUSIVE else "red"
-        t.add_row(*(Text(row[i], style=style) if text.COLUMNS[i] == "kind" else row[i] for i in shown))
-    return t
+    size = {i: max(len(text.COLUMNS[i]), *(len(r[i]) for r in rows)) + 2 for i in shown}
+    if width is None or sum(size.values()) <= width:
+        return [shown]
+    name, rest = shown[0], shown[1:]
+    groups, current = [], [name]
+    for i in rest:
+        if len(current) > 1 and sum(size[j] for j in current) + size[i] > width:
+            groups.append(current)
+            current = [name]
+        current.append(i)
+    return groups + [current]
+
+
+def table(report: Report, width: int | None = None) -> Group:
+    """One row per parameter, coloured by verdict, with the plain text's column labels; a table wider than
+    ``width`` wraps into several, each starting with the parameter's name."""
+    rows = [text.row(r) for r in report.results]
+    parts: list[RenderableType] = []
+    for group in column_groups(rows, width):
+        t = Table(show_edge=False, pad_edge=False, box=None, header_style="bold", padding=(0, 1))
+        for i in group:
+            column = text.COLUMNS[i]
+            justify = "right" if column.startswith(("max", "mis", "det")) else "left"
+            t.add_column(column, justify=justify, no_wrap=True, min_width=max(len(column), *(len(r[i]) for r in rows)))
+        for r, row in zip(report.results, rows):
+            style = "green" if r.ok else "yellow" if r.kind == Kind.INCONCLUSIVE else "red"
+            t.add_row(*(Text(row[i], style=style) if text.COLUMNS[i] == "kind" else row[i] for i in group))
+        parts.append(t)
+    return Group(*parts)
+
+
+def _line(line: str, style: str | None = None) -> RenderableType:
+    """A line of the plain text, its leading spaces kept as an indent that wrapped lines keep too."""
+    stripped = line.lstrip(" ")
+    return Padding(Text(stripped, style=style or ""), (0, 0, 0, len(line) - len(stripped)))
 
 
 def failure(r: ParamResult, verbose: bool = False) -> Group:
     """A failing parameter: the numbers in numpy.testing's manner, the hint, the heatmap."""
     title, facts, hint = text.account_parts(r, verbose)
-    parts: list[RenderableType] = [Text(title, style="bold red"), *(Text(line) for line in facts)]
+    parts: list[RenderableType] = [Text(title, style="bold red"), *(_line(line) for line in facts)]
     if hint:
-        parts.append(Text(hint, style="yellow"))
+        parts.append(_line(hint, "yellow"))
     if text.has_heatmap(r):
         parts.append(heatmap(r))
     return Group(*parts)
 
 
-def report(rep: Report, verbose: bool = False) -> Group:
-    """A whole report: verdict, table, failures, the diagnosis across parameters."""
+def report(rep: Report, verbose: bool = False, width: int | None = None) -> Group:
+    """A whole report: verdict, table (fitted to ``width``), failures, the diagnosis across parameters."""
     style = "bold red" if not rep.ok else "bold yellow" if rep.inconclusive else "bold green"
-    parts: list[RenderableType] = [Text(text.verdict(rep), style=style), table(rep)]
+    parts: list[RenderableType] = [Text(text.verdict(rep), style=style), table(rep, width)]
     if rep.held_fixed:
         parts.append(Text(f"held fixed: {', '.join(rep.held_fixed)}", style="dim"))
     for r in rep.accounted:
         parts.extend([Text(""), failure(r, verbose)])
     for r in rep.inconclusive:
         title, facts, hint = text.account_parts(r, verbose)
-        parts.extend([Text(""), Text(title, style="bold yellow"), *(Text(line) for line in facts),
-                      *([Text(hint, style="yellow")] if hint else [])])
+        parts.extend([Text(""), Text(title, style="bold yellow"), *(_line(line) for line in facts),
+                      *([_line(hint, "yellow")] if hint else [])])
     if rep.diagnosis:
         parts.extend([Text(""), Text(rep.diagnosis, style="bold yellow")])
     if text.shows_mode(rep, verbose):
@@ -93,20 +117,21 @@ def report(rep: Report, verbose: bool = False) -> Group:
     return Group(*parts)
 
 
-def case(c: CaseResult, verbose: bool = False) -> Group:
+def case(c: CaseResult, verbose: bool = False, width: int | None = None) -> Group:
     """A case: its coloured header, doc line, and report or error."""
     met = ("as expected", "green") if c.as_expected else (f"UNEXPECTED: {c.reason or c.error}", "bold red")
     header = Text.assemble((f"{c.status.upper():<5}", _STATUS[c.status]), " ", (c.name, "bold"), f"  ({c.file})  ",
                            f"expect {c.expect}: ", met)
     parts: list[RenderableType] = [header]
     if c.doc:
-        parts.append(Text(f"      {c.doc}", style="dim"))
+        parts.append(_line(f"      {c.doc}", "dim"))
     if c.status == "error":
         parts.append(Text(f"      {c.error}", style="magenta"))
         if verbose and c.traceback:
             parts.append(Text(c.traceback, style="dim"))
     elif c.report is not None:
-        parts.append(Padding(report(c.report, verbose), (0, 0, 0, 2)))
+        inner = None if width is None else width - _INDENT
+        parts.append(Padding(report(c.report, verbose, inner), (0, 0, 0, _INDENT)))
     return Group(*parts)
 
 
