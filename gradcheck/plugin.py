@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from . import cases as cases_mod
-from .cases import failure_line, format_case
+from .cases import format_case
+from .cases.results import found
 from .checker import assert_gradients, check
 from .errors import CheckError
 from .layers import check_layer, check_network
@@ -104,7 +105,7 @@ class CaseOutcome(Exception):
     """A case whose result is not what it expects; its message, pytest's short summary, is the case's one line."""
 
     def __init__(self, result) -> None:
-        super().__init__(failure_line(result))
+        super().__init__(found(result))
         self.result = result
 
 
@@ -128,7 +129,7 @@ class CaseItem(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, CaseOutcome):
-            return f"{failure_line(excinfo.value.result)}\n{format_case(excinfo.value.result)}"
+            return f"{found(excinfo.value.result)}\n{format_case(excinfo.value.result)}"
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
@@ -142,7 +143,8 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if call.excinfo is not None and call.excinfo.errisinstance(GradientError) and report.failed:
         where = f"{item.location[0]}:{item.location[1] + 1 if item.location[1] is not None else '?'}"
-        report.longrepr = f"{where}: {item.name}\nGradientError: {call.excinfo.value}"
+        first, _, rest = str(call.excinfo.value).partition("\n")  # the first line is what broke: the short summary
+        report.longrepr = f"GradientError: {first}\n{where}: {item.name}\n{rest}"
 
 
 class Checker:

@@ -126,3 +126,24 @@ def test_same_named_helpers_in_two_case_folders_never_mix(pytester):
         """))
     result = pytester.runpytest("--gradcheck", "a", "b")
     result.assert_outcomes(passed=1, xfailed=1)
+
+
+def test_pytests_short_summary_names_the_wrong_parameters_and_their_kinds(pytester):
+    pytester.makepyfile(cases_flip=textwrap.dedent("""
+        import numpy as np
+        import gradcheck
+
+        @gradcheck.case
+        def dense_regression_b1():
+            return gradcheck.Problem(lambda p: float(np.sum(p["b1"] ** 2)), lambda p: {"b1": -2 * p["b1"]},
+                                     {"b1": np.ones(3)})
+    """), test_grads=textwrap.dedent("""
+        import numpy as np
+        import gradcheck
+
+        def test_two_layer_gradients():
+            gradcheck.assert_gradients(lambda p: float(np.sum(p ** 2)), lambda p: 3 * p, np.ones(2))
+    """))
+    result = pytester.runpytest("--gradcheck", "-rf", "cases_flip.py", "test_grads.py")
+    result.stdout.fnmatch_lines(["FAILED cases_flip.py::dense_regression_b1 - b1 sign-flipped (expected pass)",
+                                 "FAILED test_grads.py::test_two_layer_gradients - GradientError: param scaled"])

@@ -84,10 +84,16 @@ def failure_line(c: CaseResult) -> str:
     """A case in one line: its name, what broke (each wrong parameter with its kind) and what it expected —
     ``dense_regression_b1: b1 sign-flipped (expected pass)``. The same line in the run's closing list, pytest's
     short summary, the JUnit message, the Markdown table and the GitHub summary."""
+    return f"{c.name}: {found(c)}"
+
+
+def found(c: CaseResult) -> str:
+    """What a case found and what it expected, without its name (where the name is already said, as in pytest's
+    ``FAILED path::name - b1 sign-flipped (expected pass)``)."""
     if c.status == "error":
-        return f"{c.name}: error: {c.error} (expected {c.expect})"
+        return f"error: {c.error} (expected {c.expect})"
     said = c.report.one_line() if c.report is not None else c.status
-    return f"{c.name}: {said} (expected {c.expect}{_named(c)})"
+    return f"{said} (expected {c.expect}{_named(c)})"
 
 
 def _named(c: CaseResult) -> str:
