@@ -241,8 +241,8 @@ def _first_entries(r: ParamResult) -> list[str]:
 
 
 def shows_mode(report: Report, verbose: bool = False) -> bool:
-    """Whether a report says why its mode ran: always in probe mode (its verdict is probabilistic), else with -v."""
-    return report.mode == "probe" or verbose
+    """Whether a report says why its mode ran: with -v (a probe verdict's guarantee is always in its notes)."""
+    return verbose
 
 
 def format_report(report: Report, verbose: bool = False) -> str:
