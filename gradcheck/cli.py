@@ -49,6 +49,19 @@ class _Output:
             click.echo("\n".join(closing(run)))
 
 
+def _jobs(value: str) -> int:
+    """``-n``: a whole number of processes, or ``auto`` for one per core."""
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a whole number nor 'auto'") from None
+    if jobs < 1:
+        raise click.BadParameter(f"{jobs} is less than 1")
+    return jobs
+
+
 def _find(paths, keyword, timeout):
     """The cases under ``paths`` matching ``keyword``, and the files that failed to load; none is a usage error."""
     found, errors = cases_mod.discover(paths, isolate=True, timeout=timeout)
@@ -105,9 +118,11 @@ def _check_options(command):
               help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
+@click.option("-n", "jobs", default="1", show_default=True, metavar="N|auto", callback=lambda ctx, p, v: _jobs(v),
+              help="Cases run at once, each in its own process with one BLAS thread (auto: one per core); output "
+                   "and report files are those of a sequential run.")
 def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path, html_path, timeout, no_color, verbose,
-        quiet,
-        **overrides) -> None:
+        quiet, jobs, **overrides) -> None:
     """Run every case under PATHS and compare each with its expectation.
 
     Exit status: 0 when every case met its expectation, 1 when any did not or
@@ -130,7 +145,7 @@ def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path,
 
     try:
         report, interrupted = cases_mod.run_all(selected, errors, overrides, limit, exitfirst, on_result,
-                                                bar.entry if bar else None, strict)
+                                                bar.entry if bar else None, strict, jobs)
     finally:
         if bar:
             bar.stop()

@@ -33,7 +33,7 @@ LAYERS = [
     ("gradcheck.layers", ["gradcheck.checker", "gradcheck.diagnosis", "gradcheck.errors", "gradcheck.report",
                           "gradcheck.calling", "gradcheck.options", "gradcheck.numerics.randomness"]),
     ("gradcheck.cases", ["gradcheck.checker", "gradcheck.layers", "gradcheck.report", "gradcheck.text",
-                         "gradcheck.errors", "gradcheck.options", "gradcheck.kinds"]),
+                         "gradcheck.errors", "gradcheck.options", "gradcheck.kinds", "gradcheck.numerics.parallel"]),
     ("gradcheck.reference", ["gradcheck.cases.define"]),
     ("gradcheck.output", ["gradcheck.kinds", "gradcheck.report", "gradcheck.text", "gradcheck.cases.results",
                           "gradcheck.html"]),

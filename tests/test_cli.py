@@ -185,3 +185,23 @@ def test_shipped_cases_locate_single_wrong_entries(shipped, case, name, index):
 def test_shipped_b8_names_k_equal_to_m(shipped):
     w = param(shipped["s3_b8_sum_not_divided_by_m"], "w")
     assert w["kind"] == "scaled" and "k = m = 6, the batch size" in w["hint"]
+
+
+def test_cases_run_in_parallel_with_the_output_and_files_of_a_sequential_run(folder, tmp_path):
+    (folder / "more.py").write_text(textwrap.dedent(FILE.replace("good", "good2").replace("def flipped", "def flip2")))
+    sequential = invoke("run", folder, "--json", tmp_path / "a.json")
+    parallel = invoke("run", folder, "-n", "2", "--json", tmp_path / "b.json")
+    auto = invoke("run", folder, "-n", "auto")
+    assert sequential.exit_code == parallel.exit_code == auto.exit_code == 0
+    assert sequential.output == parallel.output == auto.output
+
+    def untimed(path):
+        data = json.loads(path.read_text())
+        return [{**c, "seconds": 0} for c in data["cases"]]
+    assert untimed(tmp_path / "a.json") == untimed(tmp_path / "b.json")
+
+
+@pytest.mark.parametrize("value", ["0", "two"])
+def test_a_number_of_processes_that_is_not_one_or_more_is_a_usage_error(folder, value):
+    result = invoke("run", folder, "-n", value)
+    assert result.exit_code == 2 and "-n" in result.output

@@ -55,6 +55,16 @@ def _death(code: int | None) -> str:
     return f"the process running it exited with status {code} before returning (os._exit or a crash)"
 
 
+_LIVE: set = set()  # the children running now, so that an interrupted run can stop them all
+
+
+def stop_all() -> None:
+    """Kill every child still running (Ctrl-C during a parallel run)."""
+    for process in list(_LIVE):
+        if process.is_alive():
+            process.kill()
+
+
 def call(fn: Callable, args: tuple, timeout: float | None,
          progress: Callable[[int, int], None] | None = None) -> Outcome:
     """``fn(*args, progress)`` in a forked child; its value, or an error saying it raised, crashed or timed out.
@@ -65,6 +75,7 @@ def call(fn: Callable, args: tuple, timeout: float | None,
     receive, send = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_child, args=(send, fn, args), daemon=False)
     process.start()
+    _LIVE.add(process)
     send.close()
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
@@ -88,4 +99,5 @@ def call(fn: Callable, args: tuple, timeout: float | None,
         if process.is_alive():
             process.kill()
         process.join()
+        _LIVE.discard(process)
         receive.close()

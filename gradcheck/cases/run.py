@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
 from ..checker import check
 from ..errors import CheckError, one_line
 from ..layers import check_network
+from ..numerics.parallel import one_blas_thread
 from ..report import merge
 from . import isolation
 from .define import Case, Problem
@@ -120,25 +122,40 @@ def run_isolated(c: Case, overrides: dict[str, Any] | None = None, timeout: floa
 def run_all(selected: list[Case], errors: list[CaseResult], overrides: dict[str, Any] | None = None,
             timeout: float | None = None, exitfirst: bool = False,
             on_result: Callable[[CaseResult, RunReport], None] | None = None,
-            progress: Callable[[int, int], None] | None = None, strict: bool = False) -> tuple[RunReport, bool]:
-    """Run the selected cases one by one, each isolated, after the errors found while loading.
+            progress: Callable[[int, int], None] | None = None, strict: bool = False,
+            jobs: int = 1) -> tuple[RunReport, bool]:
+    """Run the selected cases, each isolated, after the errors found while loading.
 
+    With ``jobs`` > 1, that many cases run at once, each in its own process
+    with one BLAS thread; results still come in discovery order, so the
+    output and the report files are those of a sequential run.
     ``on_result(result, run_so_far)`` is called after every case (to print it
     and rewrite report files). ``exitfirst`` stops at the first unexpected
-    result; Ctrl-C stops the run. Returns the run, marked incomplete when it
-    stopped early, and whether it was interrupted.
+    result; Ctrl-C stops the run (and every running case). Returns the run,
+    marked incomplete when it stopped early, and whether it was interrupted.
     """
     results = list(errors)
     stopped = interrupted = False
+    pool = ThreadPoolExecutor(jobs) if jobs > 1 and len(selected) > 1 else None
+    # once, before the cases fork: every child inherits one BLAS thread (limiting in each child costs ~0.1 s)
+    restore_blas = one_blas_thread() if pool is not None else None
     try:
-        for c in selected:
+        pending = [pool.submit(run_isolated, c, overrides, timeout, None, strict) for c in selected] if pool \
+            else [None] * len(selected)
+        for c, future in zip(selected, pending):
             if exitfirst and any(not r.as_expected for r in results):
                 stopped = True
                 break
-            results.append(run_isolated(c, overrides, timeout, progress, strict))
+            results.append(future.result() if future else run_isolated(c, overrides, timeout, progress, strict))
             if on_result is not None:
                 on_result(results[-1], RunReport(cases=tuple(results), complete=False))
     except KeyboardInterrupt:
         interrupted = True
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if stopped or interrupted:
+                isolation.stop_all()
+            restore_blas()
     complete = not (stopped or interrupted) and len(results) == len(errors) + len(selected)
     return RunReport(cases=tuple(results), complete=complete), interrupted

@@ -18,6 +18,12 @@ MIN_ENTRIES = 512  # fewer entries than this are measured in one process: forkin
 _inherited: dict = {}
 
 
+def one_blas_thread() -> Callable[[], None]:
+    """Limit this process (and the children it forks) to one BLAS thread, as processes sharing the cores must;
+    returns what sets the limits back."""
+    return threadpool_limits(1).restore_original_limits
+
+
 def _start_worker(objectives: Sequence[Objective | None]) -> None:
     """Pool initializer: the objectives this worker evaluates, and one BLAS thread, so N workers use N cores."""
     _inherited["objectives"] = objectives
