@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..indexing import entry_index, index_label
+from ..indexing import entry_index, entry_label, index_label
 
 MAX_LISTED = 5  # entries named in a sentence
 MAX_RANGES = 8  # runs of rows or columns named in a sentence
@@ -83,6 +83,9 @@ def located_by_group_testing(found: Sequence[int], evaluations: int, stopped: st
         mask = np.zeros(int(np.prod(shape)), bool)
         mask[list(found)] = True
         where, detail = locate(mask.reshape(shape)) if found else ("no single entry located", {})
+        if found and where.startswith("spread over"):  # group testing found each of them: every one is named
+            where = f"{len(found)} single entries at {', '.join(entry_label(i, shape) for i in sorted(found))}"
+        detail["indices"] = [list(entry_index(i, shape)) for i in sorted(found)]
         detail.update(located=True, locate_evaluations=evaluations)
         return f"{where} (located by group testing in {evaluations} loss evaluations)", detail
     detail = {"located": False, "locate_evaluations": evaluations,

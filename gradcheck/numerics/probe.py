@@ -14,8 +14,8 @@ from .nearby import Nearby
 from .plan import LOW_PRECISION
 from .sampling import Point
 
-LOCATE_EVALUATIONS = 300  # loss evaluations group testing may spend on one tensor
-MAX_LOCATED = 16  # wrong entries group testing follows before it calls the error spread
+LOCATE_BASE = 100  # loss evaluations group testing may spend on one tensor beyond what each disagreeing group earns
+MAX_LOCATED = 20  # wrong entries group testing follows before it calls the error spread
 MISS_PER_PROBE = 0.08  # P(|N(0, s²)| < s/10): one probe missing an error ten times its tolerance
 GUARANTEE = ("probe mode: each tensor was checked along {probes} random Gaussian directions w; an error e in a "
              "gradient changes each slope by N(0, ‖w⊙e‖²), so an error whose size ‖max(1,|x|)⊙e‖ is ten times "
@@ -49,38 +49,74 @@ class Localized:
 
 
 def localize(directional: Directional, analytic: np.ndarray, rng: np.random.Generator, dtype, rtol, atol,
-             budget: int = LOCATE_EVALUATIONS) -> Localized:
+             budget: int | None = None) -> Localized:
     """Adaptive group testing: halve the groups whose slope disagrees until single entries remain.
 
-    k wrong entries among P take about 2·k·log2(P) probes. Stops, and says
-    why, when the budget of loss evaluations runs out or more than
-    MAX_LOCATED groups disagree at once (the error is spread, not local).
+    A group is probed along a random direction w; its first half along w
+    restricted to that half. The slope is linear in the direction, so the
+    second half's slope is the group's minus the first's, with both errors:
+    one probe per disagreeing group and level, and k wrong entries among P
+    cost about 2·k·log2(P) loss evaluations. A slope within ten tolerances
+    of agreeing gets a second look (Richardson) before it counts. The budget
+    grows with what is found: 100 + 4·(groups disagreeing)·log2(P). Stops,
+    and says why, when more than ``MAX_LOCATED`` groups disagree at once
+    (the error is spread, not local) or the budget runs out.
     """
     start = directional.evaluations
-    groups = [np.arange(analytic.size)]
+    levels = max(1, int(np.ceil(np.log2(max(analytic.size, 2)))))
+    root = np.arange(analytic.size)
+    w = directional.direction(rng, root)
+    groups = [(root, w, *_measured(directional, analytic, w, root, dtype, rtol, atol))]
+    groups = [g for g in groups if g[3]]
     found: list[int] = []
     stopped = None
     while groups:
-        if directional.evaluations - start >= budget:
-            stopped = f"the budget of {budget} loss evaluations ran out"
+        limit = budget if budget is not None else LOCATE_BASE + 4 * max(len(groups) + len(found), 1) * levels
+        if directional.evaluations - start >= limit:
+            stopped = f"the budget of {limit} loss evaluations ran out ({len(groups)} groups still disagree)"
             break
         if len(groups) + len(found) > MAX_LOCATED:
-            stopped = f"more than {MAX_LOCATED} groups disagree at once: the error is spread, not local"
+            stopped = (f"{len(groups) + len(found)} groups disagree at once, more than {MAX_LOCATED}: the error is "
+                       "spread, not local")
             break
         next_groups = []
-        for group in groups:
+        for group, w, (value, error, a), _ in groups:
             if group.size == 1:
                 found.append(int(group[0]))
                 continue
-            for half in np.array_split(group, 2):
-                w = directional.direction(rng, half)
-                a, scale = float(analytic[half] @ w[half]), float(np.abs(analytic[half]) @ np.abs(w[half]))
-                slope = directional.slope(w)
-                if _disagrees(a, scale, slope, dtype, rtol, atol):
-                    if _disagrees(a, scale, directional.refine(w, slope), dtype, rtol, atol):
-                        next_groups.append(half)
+            first, second = np.array_split(group, 2)
+            w1 = np.zeros_like(w)
+            w1[first] = w[first]
+            (v1, e1, a1), wrong1 = _measured(directional, analytic, w1, first, dtype, rtol, atol)
+            rest = (value - v1, error + e1, a - a1)  # linear in the direction: the second half's slope, inferred
+            if wrong1:
+                next_groups.append((first, w1, (v1, e1, a1), True))
+            w2 = np.zeros_like(w)
+            w2[second] = w[second]
+            if _disagree(rest, analytic, w2, second, dtype, rtol, atol):
+                next_groups.append((second, w2, rest, True))
         groups = next_groups
     return Localized(tuple(found), directional.evaluations - start, stopped)
+
+
+def _disagree(measured: tuple[float, float, float], analytic: np.ndarray, w: np.ndarray, part: np.ndarray, dtype,
+              rtol, atol) -> bool:
+    value, error, a = measured
+    scale = float(np.abs(analytic[part]) @ np.abs(w[part]))
+    return abs(a - value) > float(tolerance(value, error, dtype, rtol, atol, scale=scale))
+
+
+def _measured(directional: Directional, analytic: np.ndarray, w: np.ndarray, part: np.ndarray, dtype, rtol,
+              atol) -> tuple[tuple[float, float, float], bool]:
+    """The slope along ``w`` (value, error), the analytic slope, and whether they disagree; a disagreement within ten
+    tolerances gets a second look (Richardson) first."""
+    a, scale = float(analytic[part] @ w[part]), float(np.abs(analytic[part]) @ np.abs(w[part]))
+    slope = directional.slope(w)
+    tol = float(tolerance(slope.value, slope.error, dtype, rtol, atol, scale=scale))
+    if abs(a - slope.value) > 10 * tol or abs(a - slope.value) <= tol:
+        return (slope.value, slope.error, a), abs(a - slope.value) > tol
+    refined = directional.refine(w, slope)
+    return (refined.value, refined.error, a), _disagrees(a, scale, refined, dtype, rtol, atol)
 
 
 def guarantee(slopes: Sequence[Slope], dtype, rtol, atol) -> dict[str, Any]:
