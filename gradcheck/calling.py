@@ -51,6 +51,18 @@ def positional_count(fn: Callable) -> int | None:
     return sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.default is p.empty for p in parameters)
 
 
+def call_method(obj: Any, method: str, args: Sequence[Any], owner: str, advice: str) -> Any:
+    """``obj.method(*args)``, a failure in the user's code named as ``owner.method`` with the arguments it got."""
+    try:
+        return getattr(obj, method)(*args)
+    except CheckError:
+        raise
+    except Exception as exc:  # the user's code may raise anything
+        shapes = ", ".join(describe(a) for a in args)
+        raise user_code_raised(f"{owner}.{method}", exc, f"when called as {owner}.{method}({shapes}); {advice}") \
+            from exc
+
+
 class Call:
     """``fn`` with its arguments bound by name: the floating-point arrays (or those ``wrt`` names) are differentiated
     and given by the check; everything else is held fixed and deep-copied afresh for every call."""

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .calling import Call, describe, is_float_array, positional_count, positional_names
+from .calling import Call, call_method, describe, is_float_array, positional_count, positional_names
 from .checker import check
 from .diagnosis import activation_fingerprint
 from .errors import CheckError, user_code_raised
@@ -65,14 +65,8 @@ class _ObjectLayer:
             self.restore()
 
     def _call(self, method: str, *args: Any) -> Any:
-        try:
-            return getattr(self.obj, method)(*args)
-        except CheckError:
-            raise
-        except Exception as exc:  # the user's code may raise anything
-            shapes = ", ".join(describe(a) for a in args)
-            raise user_code_raised(f"{type(self.obj).__name__}.{method}", exc, f"when called as {method}({shapes}); "
-                                   "a layer object takes forward(x) and backward(dout)") from exc
+        return call_method(self.obj, method, args, type(self.obj).__name__,
+                           "a layer object takes forward(x) and backward(dout)")
 
     def is_loss(self) -> bool:
         """Whether forward returns a scalar: a loss layer (``SoftmaxWithLoss.forward(x, t)``)."""

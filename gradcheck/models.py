@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from .calling import State, describe, is_float_array
+from .calling import State, call_method, describe, is_float_array
 from .checker import check
-from .errors import CheckError, user_code_raised
+from .errors import CheckError
 from .numerics.randomness import Randomness
 from .report import Report
 
@@ -50,14 +50,8 @@ def check_model(model: Any, *data: Any, **options: Any) -> Report:
             np.copyto(a, p[k])
         for k, a in arrays.items():  # code that rebinds model.params[k] gets the check's array back
             params[k] = a
-        try:
-            return getattr(model, method)(*copy.deepcopy(data))
-        except CheckError:
-            raise
-        except Exception as exc:  # the user's code may raise anything
-            shapes = ", ".join(describe(d) for d in data)
-            raise user_code_raised(f"model.{method}", exc, f"when called as model.{method}({shapes}); it must "
-                                   "take the data the model is trained on") from exc
+        return call_method(model, method, copy.deepcopy(data), "model", "it must take the data the model is "
+                           "trained on")
 
     def loss(p):
         out = call("loss", p)
