@@ -10,6 +10,8 @@ import click
 from . import __version__
 from . import cases as cases_mod
 from .cases import RunReport, brief, closing, format_case
+from .cases.distributed import run_on_dask
+from .errors import CheckError
 from .kinds import FINDINGS, HYPOTHESES, explanation
 from .options import RUN, settable
 from .output import files, terminal
@@ -118,11 +120,13 @@ def _check_options(command):
               help="Plain text without colour (also when NO_COLOR is set or not a terminal).")
 @click.option("-v", "--verbose", is_flag=True, help="Show every entry of small parameters and tracebacks of errors.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the failures and the summary.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Run every case as a task on the Dask cluster at ADDRESS (pip install \"gradcheck[dask]\").")
 @click.option("-n", "jobs", default="1", show_default=True, metavar="N|auto", callback=lambda ctx, p, v: _jobs(v),
               help="Cases run at once, each in its own process with one BLAS thread (auto: one per core); output "
                    "and report files are those of a sequential run.")
 def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path, html_path, timeout, no_color, verbose,
-        quiet, jobs, **overrides) -> None:
+        quiet, dask_address, jobs, **overrides) -> None:
     """Run every case under PATHS and compare each with its expectation.
 
     Exit status: 0 when every case met its expectation, 1 when any did not or
@@ -144,8 +148,15 @@ def run(paths, keyword, exitfirst, strict, json_path, junit_path, markdown_path,
         _write_reports(run_so_far, json_path, junit_path, markdown_path, html_path)
 
     try:
-        report, interrupted = cases_mod.run_all(selected, errors, overrides, limit, exitfirst, on_result,
-                                                bar.entry if bar else None, strict, jobs)
+        if dask_address:
+            try:
+                report, interrupted = run_on_dask(selected, errors, dask_address, overrides, limit, exitfirst,
+                                                  on_result, strict)
+            except CheckError as exc:
+                raise click.UsageError(str(exc)) from None
+        else:
+            report, interrupted = cases_mod.run_all(selected, errors, overrides, limit, exitfirst, on_result,
+                                                    bar.entry if bar else None, strict, jobs)
     finally:
         if bar:
             bar.stop()

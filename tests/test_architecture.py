@@ -52,6 +52,7 @@ LIBRARIES = {
     "pytest": ["gradcheck.plugin"],
     "tomli": ["gradcheck.plugin"],
     "threadpoolctl": ["gradcheck.numerics.parallel"],  # one BLAS thread per worker process
+    "dask": ["gradcheck.cases.distributed"],  # the optional extra: cases as tasks on a Dask cluster
 }
 
 
