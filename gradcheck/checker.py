@@ -108,8 +108,10 @@ def _check(loss: Callable, grad: Callable | None, p: Any, options: CheckOptions,
     why = unrepeatable(objective, f0, analytic)
     if why is not None:  # a loss drawing from the global random state repeats once the state is set back each time
         loss, grad = randomness.fixing(loss), randomness.fixing(grad)
-        analytic, extras, ignored = analytic_gradients(loss, grad, p)
+        mutations.clear()
+        analytic, extras, ignored = analytic_gradients(loss, grad, p, mutations=mutations)
         objective, f0, notes = real_objective(loss, p, returns_grad=grad is None)
+        mutations.update(objective.restore_and_list_changes())
         if unrepeatable(objective, f0, analytic) is not None:
             return verdict.refusal(p, analytic, objective.calls, why, notes)
         notes = [*notes, RANDOM_STATE_NOTE]
