@@ -1,8 +1,11 @@
-"""Case throughput: a suite of small cases run by `gradcheck run` sequentially and with `-n auto`, side by side.
+"""Case throughput: a suite of small cases run by `gradcheck run` sequentially, with `-n auto`, and on a Dask
+LocalCluster, side by side.
 
 Writes a seeded suite (``--cases`` tanh MLPs of about 600 parameters, every fifth with a wrong gradient expected to
-fail) into a temporary folder, runs it both ways with ``--json``, and prints the seconds, the cases per second, the
-speed-up, and whether the two JSON reports are identical once timings are set aside.
+fail) into a temporary folder, runs it each way with ``--json``, and prints the seconds, the cases per second, the
+speed-up, and whether the JSON reports are identical to the sequential one once timings are set aside. The Dask row
+needs the dask extra (``pip install ".[dask]"``); it is skipped without it. The cluster is started before its run
+is timed: one worker process per core, one thread each.
 
     python benchmarks/cases_parallel.py --cases 100
 """
@@ -65,14 +68,32 @@ def main(argv: list[str] | None = None) -> None:
         folder = Path(tmp) / "suite"
         folder.mkdir()
         write_suite(folder, args.cases)
-        sequential = timed_run(folder, Path(tmp) / "seq.json")
-        parallel = timed_run(folder, Path(tmp) / "par.json", "-n", "auto")
-        same = without_timings(Path(tmp) / "seq.json") == without_timings(Path(tmp) / "par.json")
+        runs = {"sequential": timed_run(folder, Path(tmp) / "sequential.json"),
+                "-n auto": timed_run(folder, Path(tmp) / "-n auto.json", "-n", "auto")}
+        cluster = local_cluster()
+        if cluster is not None:
+            with cluster:
+                runs["--dask (LocalCluster)"] = timed_run(folder, Path(tmp) / "--dask (LocalCluster).json", "--dask",
+                                                          cluster.scheduler_address)
+        reference = without_timings(Path(tmp) / "sequential.json")
+        same = {name: without_timings(Path(tmp) / f"{name}.json") == reference for name in runs}
     print(f"{args.cases} cases on {os.cpu_count()} cores")
-    print("| run | seconds | cases per second | × sequential |\n| --- | ---: | ---: | ---: |")
-    print(f"| sequential | {sequential:.2f} | {args.cases / sequential:.1f} | 1 |")
-    print(f"| -n auto | {parallel:.2f} | {args.cases / parallel:.1f} | {sequential / parallel:.2f} |")
-    print(f"JSON reports identical (timings aside): {same}")
+    print("| run | seconds | cases per second | × sequential | JSON as sequential (timings aside) |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, seconds in runs.items():
+        print(f"| {name} | {seconds:.2f} | {args.cases / seconds:.1f} | {runs['sequential'] / seconds:.2f} | "
+              f"{'identical' if same[name] else 'DIFFERENT'} |")
+    if cluster is None:
+        print("(--dask skipped: dask.distributed is not installed)")
+
+
+def local_cluster():
+    """A LocalCluster with one single-threaded worker process per core, or None without the dask extra."""
+    try:
+        from dask.distributed import LocalCluster
+    except ImportError:
+        return None
+    return LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None)
 
 
 if __name__ == "__main__":
