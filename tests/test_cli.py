@@ -205,3 +205,9 @@ def test_cases_run_in_parallel_with_the_output_and_files_of_a_sequential_run(fol
 def test_a_number_of_processes_that_is_not_one_or_more_is_a_usage_error(folder, value):
     result = invoke("run", folder, "-n", value)
     assert result.exit_code == 2 and "-n" in result.output
+
+
+def test_html_writes_one_self_contained_page(folder, tmp_path):
+    result = invoke("run", folder, "--html", tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert result.exit_code == 0 and page.startswith("<!DOCTYPE html>") and page.count('<details class="case"') == 2
