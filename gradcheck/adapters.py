@@ -133,7 +133,7 @@ class FunctionLayer:
         """The float outputs and the cache: ``out``, ``(out, cache)`` or ``(out_1, …, out_k, cache)``; how many of
         a tuple are outputs is read from backward's signature (its upstream gradients, then the cache)."""
         if not isinstance(out, tuple):
-            return [np.asarray(out)], None
+            return ([np.asarray(out)] if is_float_array(np.asarray(out)) else []), None
         n = self.upstream_count
         if n is not None and n == len(out):
             outputs, cache = list(out[:-1]), out[-1]

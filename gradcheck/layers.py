@@ -98,8 +98,9 @@ def _checked(layer: Any, seed: int, options: dict) -> Report:
     point = layer.point
     outputs, _ = layer.forward({k: v.copy() for k, v in point.items()})
     if not outputs:
-        raise CheckError("forward returned no floating-point output to differentiate", expected="a float array",
-                         found="none")
+        raise CheckError("forward returned no floating-point array output to differentiate; a layer's forward "
+                         "returns out, (out, cache) or (out_1, …, out_k, cache) with float arrays as the outputs",
+                         expected="a float array output", found="none")
     rng = np.random.default_rng(seed)
     upstreams = [rng.normal(size=o.shape).astype(o.dtype) for o in outputs]
 
