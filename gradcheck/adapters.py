@@ -24,7 +24,7 @@ class ObjectLayer:
     def __init__(self, obj: Any, inputs: Sequence[np.ndarray], extra: Sequence[Any] = ()) -> None:
         self.obj, self.extra = obj, tuple(extra)
         self.inputs = ["x"] if len(inputs) == 1 else [f"x{i}" for i in range(len(inputs))]
-        self.point = {**dict(zip(self.inputs, (np.array(a, copy=True) for a in inputs)))}
+        self.point = dict(zip(self.inputs, (np.array(a, copy=True) for a in inputs)))
         self.saved = dict(vars(obj))  # the attributes themselves: put back as the same objects
         self.arrays = {k: np.array(v, copy=True) for k, v in vars(obj).items() if isinstance(v, np.ndarray)}
         self.inner = {(k, key): np.array(a, copy=True) for k, v in vars(obj).items() if isinstance(v, dict)
