@@ -14,7 +14,7 @@ from .objective import Objective
 
 MIN_ENTRIES = 512  # fewer entries than this are measured in one process: forking costs more than it saves
 
-# What the pool's initializer hands each worker process: its objectives, and its BLAS thread limit kept alive.
+# What the pool's initializer hands each worker process: its objectives.
 _inherited: dict = {}
 
 
@@ -25,9 +25,8 @@ def one_blas_thread() -> Callable[[], None]:
 
 
 def _start_worker(objectives: Sequence[Objective | None]) -> None:
-    """Pool initializer: the objectives this worker evaluates, and one BLAS thread, so N workers use N cores."""
+    """Pool initializer: the objectives this worker evaluates (its one BLAS thread it inherits from the parent)."""
     _inherited["objectives"] = objectives
-    _inherited["limits"] = threadpool_limits(1)
 
 
 def _sample_chunk(task) -> np.ndarray:
@@ -67,5 +66,11 @@ def worker_pool(objectives: Sequence[Objective | None], workers: int, total: int
     if workers <= 1 or total < MIN_ENTRIES or "fork" not in mp.get_all_start_methods():
         yield None
         return
-    with mp.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(tuple(objectives),)) as pool:
-        yield WorkerPool(pool, objectives, workers)
+    # The BLAS limit is set once here, before the workers fork, and they inherit it: set in each worker, the
+    # library scan costs about 0.1 s of CPU, more than a small check saves.
+    restore = one_blas_thread()
+    try:
+        with mp.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(tuple(objectives),)) as pool:
+            yield WorkerPool(pool, objectives, workers)
+    finally:
+        restore()
