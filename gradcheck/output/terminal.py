@@ -135,9 +135,16 @@ def case(c: CaseResult, verbose: bool = False, width: int | None = None) -> Grou
     return Group(*parts)
 
 
-def brief(c: CaseResult) -> Text:
-    """A case that met its expectation, in one neutral line (an expected failure is not shown red)."""
-    return Text(brief_line(c), style="green" if c.status == "pass" else "cyan")
+def brief(c: CaseResult) -> Table:
+    """A case that met its expectation, in one neutral line (an expected failure is not shown red); on a narrow
+    terminal the rest of the line wraps under the case name, not to column 0."""
+    label, _, rest = brief_line(c).partition(" ")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    grid.add_row(label, rest.lstrip())
+    grid.style = "green" if c.status == "pass" else "cyan"
+    return grid
 
 
 def summary(run: RunReport) -> Text:
