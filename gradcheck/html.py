@@ -10,10 +10,9 @@ from typing import Any
 import numpy as np
 
 from .indexing import entry_label
-from .text import COLUMNS, Report, heat_grid, row, verdict
+from .text import COLUMNS, HEAT_LABELS, Report, heat_grid, row, verdict
 
 HEAT_COLOURS = ("#e8f5e9", "#fff59d", "#ffb74d", "#f57c00", "#e53935", "#b71c1c")
-HEAT_NAMES = ("right", "1–2× tol", "2–10×", "10–100×", "100–1000×", "≥1000×")
 _CELL = 14  # pixels per heatmap cell
 _PER_ENTRY = 4096  # up to this many entries a heatmap has one cell per entry; beyond, one per block
 
@@ -54,7 +53,7 @@ def heatmap_svg(r: Any) -> str:
                          f'width="{_CELL - 1}" height="{_CELL - 1}" fill="{HEAT_COLOURS[int(level)]}">'
                          f"<title>{escape(title)}</title></rect>")
     width, height = grid.shape[1] * _CELL, grid.shape[0] * _CELL
-    legend = "".join(f'<span style="background:{c}"></span>{escape(t)}' for c, t in zip(HEAT_COLOURS, HEAT_NAMES))
+    legend = "".join(f'<span style="background:{c}"></span>{escape(t)}' for c, t in zip(HEAT_COLOURS, HEAT_LABELS))
     return (f'<svg class="heatmap" data-entries="{excess.size}" data-per-entry="{str(per_entry).lower()}" '
             f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">{"".join(cells)}</svg>'
             f'<div class="legend note">error ÷ tolerance:{legend}</div>')

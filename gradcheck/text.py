@@ -240,11 +240,6 @@ def _first_entries(r: ParamResult) -> list[str]:
     return lines
 
 
-def shows_mode(report: Report, verbose: bool = False) -> bool:
-    """Whether a report says why its mode ran: with -v (a probe verdict's guarantee is always in its notes)."""
-    return verbose
-
-
 def format_report(report: Report, verbose: bool = False) -> str:
     """The whole report as plain text: verdict, table, then each failure and the diagnosis across parameters."""
     lines = [verdict(report), *table(report)]
@@ -262,7 +257,7 @@ def format_report(report: Report, verbose: bool = False) -> str:
                 lines.extend(["", f"{r.name}: ok", *entries(r)])
     if report.diagnosis:
         lines.extend(["", report.diagnosis])
-    if shows_mode(report, verbose):
+    if verbose:  # why this mode ran; a probe verdict's guarantee is always in its notes
         lines.append(f"mode: {report.mode_reason}")
     for note in report.notes:
         lines.append(f"note: {note}")

@@ -109,11 +109,7 @@ def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h: 
     if not idx.size:
         return look
 
-    def sample(steps, offsets, which=slice(None)):
-        full = np.zeros(value.size)
-        full[idx[which]] = steps
-        return point.sample(point.real, index, name, full, offsets, idx[which], lenient=True)
-
+    sample = point.sampler(point.real, index, name, idx)
     found = ladder(sample, h[idx], *(r[idx] for r in rows), point.noise)
     # At a kink at the point every step's central difference is the same mean of the one-sided slopes, which the
     # ladder would take for the derivative: there the earlier judgement stands.

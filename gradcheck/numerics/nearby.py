@@ -101,11 +101,7 @@ class Nearby:
         point = self.point
         hr = point.steps(index, "richardson")
 
-        def sample(steps, offsets, which=slice(None)):
-            full = np.zeros(hr.size)
-            full[indices[which]] = steps
-            return point.sample(self.objective, index, name, full, offsets, indices[which], lenient=True)
-
+        sample = point.sampler(self.objective, index, name, indices)
         rows = point.sample(self.objective, index, name, hr, (1, -1, 0.5, -0.5), indices)
         found = ladder(sample, hr[indices], *rows, point.noise)
         told = found.smooth(self.f0, point.noise, sample) & np.isfinite(found.value)

@@ -96,6 +96,17 @@ class Point:
                                   "step(s); the loss must be finite near the given point")
         return samples
 
+    def sampler(self, objective: Objective, index: int, name: str, indices: np.ndarray) -> Callable[..., np.ndarray]:
+        """``sample(steps, offsets, which=all)``: the loss at entries ``indices[which]`` moved by each offset times
+        their ``steps``, NaN where it is not defined (the stepsearch ladder's sampler)."""
+        size = objective.flat[index].size
+
+        def sample(steps, offsets, which=slice(None)):
+            full = np.zeros(size)
+            full[indices[which]] = steps
+            return self.sample(objective, index, name, full, offsets, indices[which], lenient=True)
+        return sample
+
     def refine(self, index: int, name: str, steps: np.ndarray, indices: np.ndarray, fplus: np.ndarray,
                fminus: np.ndarray, slope: np.ndarray, f0: float | None = None) -> numdiff.Refined:
         """:func:`numdiff.refine` on the real objective (whose value where it stands is ``f0``), failures named."""

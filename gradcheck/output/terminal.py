@@ -111,7 +111,7 @@ def report(rep: Report, verbose: bool = False, width: int | None = None) -> Grou
                       *([_line(hint, "yellow")] if hint else [])])
     if rep.diagnosis:
         parts.extend([Text(""), Text(rep.diagnosis, style="bold yellow")])
-    if text.shows_mode(rep, verbose):
+    if verbose:
         parts.append(Text(f"mode: {rep.mode_reason}", style="dim"))
     parts.extend(Text(f"note: {n}", style="dim") for n in rep.notes)
     return Group(*parts)
