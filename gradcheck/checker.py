@@ -101,18 +101,19 @@ def _check(loss: Callable, grad: Callable | None, p: Any, options: CheckOptions,
            time_limit: float | None, progress: Callable[[int, int], None] | None) -> Report:
     """:func:`check` at parsed parameters and options; a loss that draws from the global random state is called with
     it set back every time."""
-    mutations: dict[str, str] = {}
-    analytic, extras, ignored = analytic_gradients(loss, grad, p, mutations=mutations)
-    objective, f0, notes = real_objective(loss, p, returns_grad=grad is None)
-    mutations.update(objective.restore_and_list_changes())
-    why = unrepeatable(objective, f0, analytic)
-    if why is not None:  # a loss drawing from the global random state repeats once the state is set back each time
-        loss, grad = randomness.fixing(loss), randomness.fixing(grad)
-        mutations.clear()
+    def at_the_point(loss, grad):
+        """The analytic gradients, the objective and the loss there, and whether the loss repeats itself."""
+        mutations: dict[str, str] = {}
         analytic, extras, ignored = analytic_gradients(loss, grad, p, mutations=mutations)
         objective, f0, notes = real_objective(loss, p, returns_grad=grad is None)
         mutations.update(objective.restore_and_list_changes())
-        if unrepeatable(objective, f0, analytic) is not None:
+        return mutations, analytic, extras, ignored, objective, f0, notes, unrepeatable(objective, f0, analytic)
+
+    mutations, analytic, extras, ignored, objective, f0, notes, why = at_the_point(loss, grad)
+    if why is not None:  # a loss drawing from the global random state repeats once the state is set back each time
+        loss, grad = randomness.fixing(loss), randomness.fixing(grad)
+        mutations, analytic, extras, ignored, objective, f0, notes, again = at_the_point(loss, grad)
+        if again is not None:
             return verdict.refusal(p, analytic, objective.calls, why, notes)
         notes = [*notes, RANDOM_STATE_NOTE]
     if ignored:

@@ -10,7 +10,7 @@ from ..errors import CheckError, one_line
 from .define import Case
 from .discover import load
 from .results import CaseResult, RunReport
-from .run import run_case, run_isolated
+from .run import collect, run_case, run_isolated
 
 
 def _remote(file: str, name: str, overrides: dict[str, Any] | None, timeout: float | None,
@@ -56,25 +56,17 @@ def run_on_dask(selected: list[Case], errors: list[CaseResult], address: Any, ov
                          "its scheduler prints (tcp://host:8786)", expected="a Dask scheduler", found=address) from exc
     futures = [client.submit(_remote, c.file, c.name, overrides, timeout, strict, pure=False,
                              key=f"gradcheck-case-{i}-{c.name}") for i, c in enumerate(selected)]
-    results = list(errors)
-    stopped = interrupted = False
+
+    def outcome(i: int, c: Case) -> CaseResult:
+        try:
+            return futures[i].result()
+        except Exception as exc:  # the task failed on the cluster: this case is an error, the run goes on
+            return _failed(c, f"the Dask task failed: {one_line(exc)}")
+
     try:
-        for c, future in zip(selected, futures):
-            if exitfirst and any(not r.as_expected for r in results):
-                stopped = True
-                break
-            try:
-                result = future.result()
-            except Exception as exc:  # the task failed on the cluster: this case is an error, the run goes on
-                result = _failed(c, f"the Dask task failed: {one_line(exc)}")
-            results.append(result)
-            if on_result is not None:
-                on_result(result, RunReport(cases=tuple(results), complete=False))
-    except KeyboardInterrupt:
-        interrupted = True
+        return collect(selected, errors, outcome, exitfirst, on_result)
     finally:
         client.cancel([f for f in futures if not f.done()])
         if client is not address:
             client.close()
-    complete = not (stopped or interrupted) and len(results) == len(errors) + len(selected)
-    return RunReport(cases=tuple(results), complete=complete), interrupted
+

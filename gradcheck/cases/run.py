@@ -134,28 +134,41 @@ def run_all(selected: list[Case], errors: list[CaseResult], overrides: dict[str,
     result; Ctrl-C stops the run (and every running case). Returns the run,
     marked incomplete when it stopped early, and whether it was interrupted.
     """
+    pool = ThreadPoolExecutor(jobs) if jobs > 1 and len(selected) > 1 else None
+    if pool is None:
+        return collect(selected, errors, lambda i, c: run_isolated(c, overrides, timeout, progress, strict),
+                       exitfirst, on_result)
+    # once, before the cases fork: every child inherits one BLAS thread (limiting in each child costs ~0.1 s)
+    restore_blas = one_blas_thread()
+    run = None
+    try:
+        pending = [pool.submit(run_isolated, c, overrides, timeout, None, strict) for c in selected]
+        run, interrupted = collect(selected, errors, lambda i, c: pending[i].result(), exitfirst, on_result)
+        return run, interrupted
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if run is None or not run.complete:
+            isolation.stop_all()
+        restore_blas()
+
+
+def collect(selected: list[Case], errors: list[CaseResult], outcome: Callable[[int, Case], CaseResult],
+            exitfirst: bool = False, on_result: Callable[[CaseResult, RunReport], None] | None = None,
+            ) -> tuple[RunReport, bool]:
+    """Each case's result, ``outcome(i, case)``, in discovery order after the errors found while loading:
+    ``on_result`` after each, stopping at the first unexpected one with ``exitfirst`` and on Ctrl-C. Returns the
+    run (incomplete when it stopped early) and whether it was interrupted."""
     results = list(errors)
     stopped = interrupted = False
-    pool = ThreadPoolExecutor(jobs) if jobs > 1 and len(selected) > 1 else None
-    # once, before the cases fork: every child inherits one BLAS thread (limiting in each child costs ~0.1 s)
-    restore_blas = one_blas_thread() if pool is not None else None
     try:
-        pending = [pool.submit(run_isolated, c, overrides, timeout, None, strict) for c in selected] if pool \
-            else [None] * len(selected)
-        for c, future in zip(selected, pending):
+        for i, c in enumerate(selected):
             if exitfirst and any(not r.as_expected for r in results):
                 stopped = True
                 break
-            results.append(future.result() if future else run_isolated(c, overrides, timeout, progress, strict))
+            results.append(outcome(i, c))
             if on_result is not None:
                 on_result(results[-1], RunReport(cases=tuple(results), complete=False))
     except KeyboardInterrupt:
         interrupted = True
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-            if stopped or interrupted:
-                isolation.stop_all()
-            restore_blas()
     complete = not (stopped or interrupted) and len(results) == len(errors) + len(selected)
     return RunReport(cases=tuple(results), complete=complete), interrupted
