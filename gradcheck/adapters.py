@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from .calling import Call, call_method, describe, is_float_array, positional_count, positional_names
+from .calling import Call, State, call_method, describe, is_float_array, positional_count, positional_names
 from .errors import CheckError, user_code_raised
 
 
@@ -25,10 +25,8 @@ class ObjectLayer:
         self.obj, self.extra = obj, tuple(extra)
         self.inputs = ["x"] if len(inputs) == 1 else [f"x{i}" for i in range(len(inputs))]
         self.point = dict(zip(self.inputs, (np.array(a, copy=True) for a in inputs)))
-        self.saved = dict(vars(obj))  # the attributes themselves: put back as the same objects
+        self.state = State(obj)  # its attributes (params, running statistics, caches) as found
         self.arrays = {k: np.array(v, copy=True) for k, v in vars(obj).items() if isinstance(v, np.ndarray)}
-        self.inner = {(k, key): np.array(a, copy=True) for k, v in vars(obj).items() if isinstance(v, dict)
-                      for key, a in v.items() if isinstance(a, np.ndarray)}  # params, running statistics
         self.attribute_pairs = self._attribute_params()
         params = dict(getattr(obj, "params", {}) or {}) or {k: self.arrays[k] for k in self.attribute_pairs}
         self.params = list(params)
@@ -68,19 +66,8 @@ class ObjectLayer:
             self.restore()
 
     def restore(self) -> None:
-        """The object's attributes as they were, its arrays with their original values."""
-        for k, v in self.saved.items():
-            setattr(self.obj, k, v)
-        for k, v in self.arrays.items():
-            if self.saved[k].shape == v.shape:
-                self.saved[k][...] = v
-        for (k, key), v in self.inner.items():
-            self.saved[k][key] = self.saved[k].get(key, v)
-            if isinstance(self.saved[k][key], np.ndarray) and self.saved[k][key].shape == v.shape:
-                self.saved[k][key][...] = v
-        for k in list(vars(self.obj)):
-            if k not in self.saved:
-                delattr(self.obj, k)
+        """The object's attributes as they were: the same objects, holding their original values."""
+        self.state.restore()
 
     def forward(self, p: Mapping[str, np.ndarray]) -> tuple[list[np.ndarray], Any]:
         self.restore()
