@@ -170,12 +170,21 @@ def entries(r: ParamResult) -> list[str]:
     lines = ["  entry        analytic       numerical      abs err    rel err"]
     for flat in range(a.size):
         lines.append(f"  {entry_label(flat, a.shape):<12} {a.flat[flat]: .6e}  {n.flat[flat]: .6e}  "
-                     f"{abs(a.flat[flat] - n.flat[flat]):.2e}   {r.rel_error.flat[flat]:.2e}")
+                     f"{abs(a.flat[flat] - n.flat[flat]):.2e}   {_relative(r).flat[flat]:.2e}")
     return lines
 
 
 def _comparable(r: ParamResult) -> bool:
-    return r.analytic is not None and r.numerical is not None and r.rel_error is not None
+    return r.analytic is not None and r.numerical is not None and np.shape(r.analytic) == np.shape(r.numerical)
+
+
+def _relative(r: ParamResult) -> np.ndarray:
+    """|a − n| / max(|a|, |n|) per entry: kept in the result for a wrong gradient, worked out for a right one."""
+    if r.rel_error is not None:
+        return r.rel_error
+    a, n = np.asarray(r.analytic, dtype=np.float64), np.asarray(r.numerical, dtype=np.float64)
+    denom = np.maximum(np.abs(a), np.abs(n))
+    return np.abs(a - n) / np.where(denom > 0, denom, 1.0)
 
 
 def account(r: ParamResult, verbose: bool = False) -> list[str]:
@@ -231,7 +240,7 @@ def _first_entries(r: ParamResult) -> list[str]:
     a = np.asarray(r.analytic, dtype=np.float64)
     n = np.asarray(r.numerical, dtype=np.float64)
     wrong = np.abs(a - n) > 0 if r.wrong_entries is None else r.wrong_entries
-    order = np.argsort(-(r.rel_error * wrong).reshape(-1), kind="stable")[: min(_FIRST, r.mismatched)]
+    order = np.argsort(-(_relative(r) * wrong).reshape(-1), kind="stable")[: min(_FIRST, r.mismatched)]
     if not len(order):
         return []
     lines = ["  entry        analytic       numerical"]

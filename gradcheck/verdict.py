@@ -18,7 +18,7 @@ from .diagnosis import (
     located_by_group_testing,
     wrong_values,
 )
-from .numerics.compare import SAFETY, compare
+from .numerics.compare import chunks, compare
 from .numerics.full import measure_full
 from .numerics.params import Params
 from .numerics.plan import LOW_PRECISION, Plan
@@ -44,9 +44,9 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     comparison = measured.comparison
     numerical = measured.numerical.reshape(shape)
     tol = measured.tol.reshape(shape)
-    evidence = EntryEvidence(numerical, tol, (SAFETY * measured.error).reshape(shape),
+    evidence = EntryEvidence(numerical, tol, measured.error.reshape(shape),
                              None if comparison is None else comparison.mismatched.reshape(shape),
-                             resolution=tol - point.options.atol)
+                             atol=point.options.atol)
     diagnosis = diagnose(a, evidence, point.options.batch_size, name, point.real.buffers[index])
     if diagnosis.kind == Kind.WRONG_VALUES:
         diagnosis = wrong_values(*locate(evidence.mismatched), diagnosis)
@@ -56,24 +56,25 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     size = numerical.size
     if diagnosis.kind == Kind.OK and evidence.resolved() < size:  # right, but not every entry could be told
         diagnosis = replace(diagnosis, detail={**diagnosis.detail, "inconclusive_entries": size - evidence.resolved()})
-    excess = None
+    excess = rel = None
     if comparison is None:
-        mismatched, max_abs, max_rel, rel = size, float("inf"), float("inf"), None
+        mismatched, max_abs, max_rel = size, float("inf"), float("inf")
         if a is not None and a.shape == shape:
             diff = np.abs(a.astype(np.float64).reshape(-1) - measured.numerical)
             max_abs = float(np.nanmax(diff)) if np.isfinite(diff).any() else max_abs
     else:
         mismatched, max_abs, max_rel = comparison.count, comparison.max_abs_error, comparison.max_rel_error
-        rel = comparison.rel_error.reshape(shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(comparison.tolerance > 0, comparison.abs_error / comparison.tolerance, np.inf)
-        excess = np.where(comparison.mismatched, ratio, 0.0).reshape(shape)
+        if diagnosis.kind != Kind.OK:  # entries are shown only for a gradient that is not right
+            rel = comparison.rel_error.reshape(shape)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(comparison.tolerance > 0, comparison.abs_error / comparison.tolerance, np.inf)
+            excess = np.where(comparison.mismatched, ratio, 0.0).reshape(shape)
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size, mismatched=mismatched,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint,
                        detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, numerical),
-                       analytic=a, numerical=numerical, rel_error=rel, wrong_entries=evidence.mismatched,
-                       excess=excess)
+                       analytic=a, numerical=numerical, rel_error=rel,
+                       wrong_entries=None if diagnosis.kind == Kind.OK else evidence.mismatched, excess=excess)
 
 
 def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, shape: tuple[int, ...]) -> ParamResult:
@@ -133,11 +134,17 @@ def _detectable(tol, gradient, norm: bool = False) -> float:
     (scaled) norm is this fraction of the gradient's, with the probes'
     probability.
     """
-    tol = np.asarray(tol)[np.isfinite(tol)]
-    if gradient is None or not tol.size:
+    tol = np.asarray(tol).reshape(-1)
+    finite = [t[np.isfinite(t)] for t in (tol[s] for s in chunks(tol.size))]
+    largest = max((float(t.max()) for t in finite if t.size), default=None)
+    if gradient is None or largest is None:
         return float("inf")
-    size = float(np.linalg.norm(gradient)) if norm else float(np.max(np.abs(gradient), initial=0.0))
-    return float(np.max(tol)) / size if size > 0 else float("inf")
+    gradient = np.asarray(gradient).reshape(-1)
+    if norm:
+        size = float(np.sqrt(sum(float(np.dot(gradient[s], gradient[s])) for s in chunks(gradient.size))))
+    else:
+        size = max((float(np.abs(gradient[s]).max()) for s in chunks(gradient.size)), default=0.0)
+    return largest / size if size > 0 else float("inf")
 
 
 def _entry_values(point: Point, index: int, name: str, af: np.ndarray, shape, indices) -> list[dict[str, Any]]:

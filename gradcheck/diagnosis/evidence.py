@@ -11,7 +11,7 @@ from typing import Protocol
 
 import numpy as np
 
-from ..numerics.compare import SAFETY, fits, tolerance
+from ..numerics.compare import SAFETY, chunks, fits, tolerance
 
 
 class Evidence(Protocol):
@@ -58,11 +58,20 @@ class EntryEvidence:
     parameter's shape, tested entry by entry.
     """
 
-    def __init__(self, numerical, tol, zero_tol, mismatched=None, resolution=None) -> None:
+    def __init__(self, numerical, tol, error, mismatched=None, atol: float = 0.0) -> None:
         self.numerical = np.asarray(numerical, dtype=np.float64)
         self.shape = self.numerical.shape
-        self.tol, self.zero_tol, self.mismatched = tol, zero_tol, mismatched
-        self.resolution = tol if resolution is None else resolution  # the tolerance without atol
+        self.tol, self.error, self.mismatched, self.atol = tol, error, mismatched, atol
+
+    @property
+    def zero_tol(self) -> np.ndarray:
+        """How far from zero a value must be to stand out from its own error."""
+        return SAFETY * self.error
+
+    def _count(self, outside) -> int:
+        """How many entries ``outside(numerical, tol, error)`` holds for, a chunk at a time."""
+        n, tol, error = (np.reshape(a, -1) for a in (self.numerical, self.tol, self.error))
+        return sum(int(np.count_nonzero(outside(n[s], tol[s], error[s]))) for s in chunks(n.size))
 
     def matches(self, candidate: np.ndarray) -> bool:
         return fits(candidate, self.numerical, self.tol)
@@ -73,7 +82,7 @@ class EntryEvidence:
         return bool(self.mismatched.any())
 
     def loss_ignores(self) -> bool:
-        return bool(np.all(np.abs(self.numerical) <= self.zero_tol))
+        return not self._count(lambda n, tol, error: np.abs(n) > SAFETY * error)
 
     def scale(self, analytic: np.ndarray) -> tuple[float, int]:
         """The least-squares k in analytic ≈ k·numerical over the entries that stand out from zero, and their count."""
@@ -86,7 +95,7 @@ class EntryEvidence:
         return fits(analytic, k * self.numerical, abs(k) * self.tol)
 
     def resolved(self) -> int:
-        return int(np.count_nonzero(np.abs(self.numerical) > self.resolution))
+        return self._count(lambda n, tol, error: np.abs(n) > tol - self.atol)  # the tolerance without atol
 
     def residual_on(self, analytic: np.ndarray, basis: np.ndarray) -> tuple[float, int]:
         b = np.asarray(basis, dtype=np.float64)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -42,37 +43,75 @@ def tolerance(numerical, error, analytic_dtype, rtol: float | None = None, atol:
     return atol + rtol * magnitude + SAFETY * (np.asarray(error, dtype=np.float64) + eps * (magnitude + scale))
 
 
+CHUNK = 65536  # entries a whole-parameter computation handles at a time: its scratch arrays are this long
+
+
+def chunks(size: int) -> Iterator[slice]:
+    """Slices that cover ``range(size)`` in order, ``CHUNK`` entries each."""
+    return (slice(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK))
+
+
+def tolerances(numerical: np.ndarray, error: np.ndarray, analytic_dtype, rtol: float | None = None,
+               atol: float = 0.0) -> np.ndarray:
+    """:func:`tolerance` of a whole flat parameter, at the scale of its largest entry, a chunk at a time."""
+    scale = float(np.max([np.abs(numerical[s]).max() for s in chunks(numerical.size)], initial=0.0))
+    out = np.empty(numerical.size, dtype=np.float64)
+    for s in chunks(numerical.size):
+        out[s] = tolerance(numerical[s], error[s], analytic_dtype, rtol, atol, scale=scale)
+    return out
+
+
+def _relative(diff: np.ndarray, a: np.ndarray, n: np.ndarray) -> np.ndarray:
+    denom = np.maximum(np.abs(a), np.abs(n))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, diff / np.where(denom > 0, denom, 1.0), 0.0)
+
+
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """Per-entry differences between analytic and numerical values, against a tolerance."""
+    """Per-entry differences between analytic and numerical values (flat float64 arrays), against a tolerance.
 
-    abs_error: np.ndarray
-    rel_error: np.ndarray  # |a - n| / max(|a|, |n|): 0 when equal, 2 when opposite
+    Only the verdict per entry is stored; the differences are worked out when
+    asked for, so that a right parameter of 10⁸ entries costs no more arrays.
+    """
+
+    analytic: np.ndarray
+    numerical: np.ndarray
     tolerance: np.ndarray
     mismatched: np.ndarray  # of bool
 
     @property
+    def abs_error(self) -> np.ndarray:
+        return np.abs(self.analytic - self.numerical)
+
+    @property
+    def rel_error(self) -> np.ndarray:
+        """|a - n| / max(|a|, |n|): 0 when equal, 2 when opposite."""
+        return _relative(self.abs_error, self.analytic, self.numerical)
+
+    @property
     def count(self) -> int:
-        return int(self.mismatched.sum())
+        return int(np.count_nonzero(self.mismatched))
 
     @property
     def max_abs_error(self) -> float:
-        return float(self.abs_error.max()) if self.abs_error.size else 0.0
+        return max((float(np.abs(self.analytic[s] - self.numerical[s]).max()) for s in chunks(self.analytic.size)),
+                   default=0.0)
 
     @property
     def max_rel_error(self) -> float:
-        return float(self.rel_error.max()) if self.rel_error.size else 0.0
+        a, n = self.analytic, self.numerical
+        return max((float(_relative(np.abs(a[s] - n[s]), a[s], n[s]).max()) for s in chunks(a.size)), default=0.0)
 
 
 def compare(analytic, numerical, tol, mismatched=None) -> Comparison:
     """Compare two arrays of one shape entry by entry under ``tol`` (or with the ``mismatched`` entries decided)."""
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numerical, dtype=np.float64)
-    diff = np.abs(a - n)
-    denom = np.maximum(np.abs(a), np.abs(n))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rel = np.where(denom > 0, diff / np.where(denom > 0, denom, 1.0), 0.0)
-    return Comparison(diff, rel, np.asarray(tol, dtype=np.float64), diff > tol if mismatched is None else mismatched)
+    tol = np.asarray(tol, dtype=np.float64)
+    if mismatched is None:
+        mismatched = np.abs(a - n) > tol
+    return Comparison(a, n, tol, mismatched)
 
 
 def fits(candidate, numerical, tol) -> bool:

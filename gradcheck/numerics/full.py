@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import Comparison, comparable, compare, tolerance
+from .compare import Comparison, chunks, comparable, compare, tolerance, tolerances
 from .nearby import Nearby
 from .numdiff import Refined, central, richardson
 from .plan import LOW_PRECISION
@@ -40,44 +40,87 @@ class SecondLook:
     by_rule: dict[str, np.ndarray] = field(default_factory=dict)  # "nearby", "unjudged": the flat indices so judged
 
 
-def _first_pass(point: Point, index: int, name: str):
-    """Every entry's numerical derivative by the plan's method, and its rounding error; then the step a second look
-    halves and the samples at ± that step, when they were taken; and, for Richardson, all four rows of samples.
+@dataclass(frozen=True, eq=False)
+class Kept:
+    """The first pass's samples at the entries a later look may need, in entry order: one row per offset."""
+
+    indices: np.ndarray
+    rows: np.ndarray
+
+    def at(self, idx: np.ndarray) -> np.ndarray:
+        """The rows at entries ``idx`` (all of them kept)."""
+        return self.rows[:, np.searchsorted(self.indices, idx)]
+
+
+_OFFSETS = {"central": (1, -1), "richardson": (1, -1, 0.5, -0.5), "complex-step": (1j,)}
+
+
+def _first_pass(point: Point, index: int, name: str, af: np.ndarray | None, a_dtype):
+    """Every entry's numerical derivative by the plan's method and its rounding error, a chunk at a time; and the
+    samples at the entries whose difference from the analytic value may be looked at again (:class:`Kept`).
 
     The first pass counts rounding only: truncation, which only a second look
     can measure, could otherwise hide a small wrong value behind its estimate.
+    Kept are the entries beyond the tolerance at scale 0 (which the tensor's
+    scale only widens) or, for Richardson, beyond ``_DOUBT`` errors.
     """
     method = point.method
-    h = point.steps(index, "central")
-    if method == "complex-step":
-        hc = point.steps(index, "complex-step")
-        samples = point.sample(point.complex, index, name, hc, (1j,))
-        value = samples[0].imag / hc
-        return value, np.finfo(np.float64).eps * (np.abs(value) + 1e-300), h, None, None, None
-    if method == "richardson":
-        hr = point.steps(index, "richardson")
-        s = point.sample(point.real, index, name, hr, (1, -1, 0.5, -0.5))
-        value, _ = richardson(central(s[0], s[1], hr), central(s[2], s[3], hr / 2))
-        return value, 2.0 * point.noise / hr, hr / 2, s[2], s[3], s
-    fplus, fminus = point.sample(point.real, index, name, h, (1, -1))
-    return central(fplus, fminus, h), point.noise / h, h, fplus, fminus, None
+    size = point.real.flat[index].size
+    steps = point.steps(index, method)
+    value, error = np.empty(size), np.empty(size)
+    objective = point.complex if method == "complex-step" else point.real
+    kept_indices, kept_rows = [], []
+    for part, s in point.sample_parts(objective, index, name, steps, _OFFSETS[method]):
+        h = steps[part]
+        if method == "complex-step":
+            value[part] = s[0].imag / h
+            error[part] = np.finfo(np.float64).eps * (np.abs(value[part]) + 1e-300)
+            continue
+        if method == "richardson":
+            value[part] = richardson(central(s[0], s[1], h), central(s[2], s[3], h / 2))[0]
+            error[part] = 2.0 * point.noise / h
+        else:
+            value[part], error[part] = central(s[0], s[1], h), point.noise / h
+        if af is not None:
+            diff = np.abs(af[part] - value[part])
+            floor = tolerance(value[part], error[part], a_dtype, point.options.rtol, point.options.atol, scale=0.0)
+            if method == "richardson":
+                floor = np.minimum(floor, _DOUBT * error[part])
+            keep = np.flatnonzero(diff > floor)
+            kept_indices.append(keep + part.start)
+            kept_rows.append(s[:, keep].real)
+    kept = None
+    if kept_rows:
+        kept = Kept(np.concatenate(kept_indices), np.concatenate(kept_rows, axis=1))
+    return value, error, kept
+
+
+def _mismatched(af: np.ndarray, value: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    out = np.empty(af.size, dtype=bool)
+    for s in chunks(af.size):
+        out[s] = np.abs(af[s] - value[s]) > tol[s]
+    return out
 
 
 def measure_full(point: Point, index: int, name: str, analytic: np.ndarray | None) -> FullMeasurement:
     """Parameter ``index`` measured in every entry; mismatches get a second look before they count."""
     shape = point.real.buffers[index].shape
-    value, error, h, fplus, fminus, rows = _first_pass(point, index, name)
     a_dtype = analytic.dtype if analytic is not None else np.dtype(np.float64)
-    tol = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)
-    if not comparable(analytic, shape):
+    af = analytic.reshape(-1).astype(np.float64, copy=False) if comparable(analytic, shape) else None
+    value, error, kept = _first_pass(point, index, name, af, a_dtype)
+    tol = tolerances(value, error, a_dtype, point.options.rtol, point.options.atol)
+    if af is None:
         return FullMeasurement(value, error, tol, None)
-    af = analytic.reshape(-1).astype(np.float64)
-    mismatched = np.abs(af - value) > tol
+    mismatched = _mismatched(af, value, tol)
     look = SecondLook(value, error, tol, mismatched, {})
     if mismatched.any():
+        richardson_ = point.method == "richardson"
+        h = point.steps(index, "richardson" if richardson_ else "central") / (2.0 if richardson_ else 1.0)
+        idx = np.flatnonzero(mismatched)
+        fplus, fminus = (None, None) if kept is None else kept.at(idx)[-2:]
         look = second_look(point, index, name, af, a_dtype, h, value, error, tol, mismatched, fplus, fminus)
-    if rows is not None:
-        look = _own_steps(point, index, name, af, a_dtype, 2 * h, rows, look)
+    if point.method == "richardson" and kept is not None:
+        look = _own_steps(point, index, name, af, a_dtype, kept, look)
     return FullMeasurement(look.numerical, look.error, look.tol, compare(af, look.numerical, look.tol,
                                                                           look.still_wrong), look.detail)
 
@@ -87,7 +130,7 @@ def measure_full(point: Point, index: int, name: str, analytic: np.ndarray | Non
 _DOUBT = 2.0
 
 
-def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h: np.ndarray, rows,
+def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, kept: Kept,
                look: SecondLook) -> SecondLook:
     """Doubtful entries measured at each one's own best step (:mod:`.stepsearch`), and which are wrong there.
 
@@ -110,7 +153,7 @@ def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h: 
         return look
 
     sample = point.sampler(point.real, index, name, idx)
-    found = ladder(sample, h[idx], *(r[idx] for r in rows), point.noise)
+    found = ladder(sample, point.steps(index, "richardson", idx), *kept.at(idx), point.noise)
     # At a kink at the point every step's central difference is the same mean of the one-sided slopes, which the
     # ladder would take for the derivative: there the earlier judgement stands.
     smooth = found.smooth(point.f0, point.noise, sample) & np.isfinite(found.value)
@@ -173,7 +216,6 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     """
     idx = np.flatnonzero(mismatched)
     refined, value, error = _remeasure(point, index, name, af, h, idx, value, error, fplus, fminus)
-    tol = tol.copy()
     tol[idx] = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)[idx]
     diff = np.abs(af[idx] - value[idx])
     still = diff > tol[idx]
@@ -219,11 +261,10 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
 
 def _remeasure(point: Point, index: int, name: str, af: np.ndarray, h: np.ndarray, idx: np.ndarray,
                value: np.ndarray, error: np.ndarray, fplus, fminus) -> tuple[Refined, np.ndarray, np.ndarray]:
-    """The suspects ``idx`` measured again: at half the step, then at smaller steps where rough; new value arrays."""
-    if fplus is None:
+    """The suspects ``idx`` measured again: at half the step, then at smaller steps where rough; ``value`` and
+    ``error`` updated in place."""
+    if fplus is None:  # ``fplus`` and ``fminus``, when given, are the samples at the suspects ``idx``
         fplus, fminus = point.sample(point.real, index, name, h, (1, -1), idx)
-    else:
-        fplus, fminus = fplus[idx], fminus[idx]
     # Re-measured along the real axis only: the complex step has no one-sided slopes.
     refined = point.refine(index, name, h, idx, fplus, fminus, af[idx])
     if point.relative_noise > LOW_PRECISION:
@@ -231,7 +272,6 @@ def _remeasure(point: Point, index: int, name: str, af: np.ndarray, h: np.ndarra
         # within them (a tanh saturating over the step): no kink is claimed, only roughness.
         refined = replace(refined, kink=np.zeros_like(refined.kink), rough=refined.rough | refined.kink)
     refined, shrunk = _smaller_steps(point, index, name, h, idx, refined, af)
-    value, error = value.copy(), error.copy()
     if point.method == "richardson":  # a third level: Richardson at (2h, h) and (h, h/2), extrapolated again
         third = idx[~shrunk]
         r = refined.value[~shrunk]

@@ -15,7 +15,7 @@ from ..options import METHODS
 # The step that balances them is eps ** (1 / (order + 1)).
 _ORDER = {"central": 2, "richardson": 4}
 _COMPLEX_STEP = 1e-20
-_PROGRESS_EVERY = 256
+_CHUNK = 256  # entries sampled at a time: the progress bar's tick, and the scratch lists' length
 
 
 def step_size(x: np.ndarray, dtype=np.float64, method: str = "central", noise: float = 0.0) -> np.ndarray:
@@ -59,12 +59,26 @@ def sample_axes(
     Returns an array of shape ``(len(offsets), len(indices))``. A failure of
     ``f`` is re-raised as :class:`EvaluationFailed` naming the entry and the
     offset (with ``lenient``, the sample is NaN instead: for steps beyond those
-    the check needs). ``progress``, when given, is told every 256 entries how
-    many have been sampled since the last call.
+    the check needs). Entries go in chunks of 256, so the scratch stays small
+    whatever the parameter's size; ``progress``, when given, is told after
+    each chunk how many entries it held.
     """
     index = np.arange(x.size) if indices is None else np.asarray(indices, dtype=np.intp)
+    out = np.empty((len(offsets), index.size), dtype=complex if np.iscomplexobj(x) else float)
+    steps = np.asarray(steps)
+    for start in range(0, index.size, _CHUNK):
+        chunk = index[start:start + _CHUNK]
+        out[:, start:start + chunk.size] = _sample_chunk(f, x, steps[chunk], offsets, chunk, lenient)
+        if progress is not None:
+            progress(chunk.size)
+    return out
+
+
+def _sample_chunk(f: Callable[[], complex], x: np.ndarray, steps: np.ndarray, offsets: Sequence[complex],
+                  index: np.ndarray, lenient: bool) -> list[list[complex]]:
+    """:func:`sample_axes` on one chunk of entries: Python lists of the moved values, so the loop stays lean."""
     originals = x[index]
-    moved = [(originals + offset * np.asarray(steps)[index]).tolist() for offset in offsets]
+    moved = [(originals + offset * steps).tolist() for offset in offsets]
     restore = originals.tolist()
     out = [[0.0] * len(index) for _ in offsets]
     rows = range(len(offsets))
@@ -82,11 +96,7 @@ def sample_axes(
             raise EvaluationFailed(i, offsets[row], exc) from exc
         finally:
             x[i] = restore[col]
-        if progress is not None and (col + 1) % _PROGRESS_EVERY == 0:
-            progress(_PROGRESS_EVERY)
-    if progress is not None and len(index) % _PROGRESS_EVERY:
-        progress(len(index) % _PROGRESS_EVERY)
-    return np.array(out, dtype=complex if np.iscomplexobj(x) else float).reshape(len(offsets), len(index))
+    return out
 
 
 def noise_level(values: Sequence[float]) -> float:

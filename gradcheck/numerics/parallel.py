@@ -29,13 +29,13 @@ def _start_worker(objectives: Sequence[Objective | None]) -> None:
     _inherited["objectives"] = objectives
 
 
-def _sample_chunk(task) -> np.ndarray:
+def _sample_chunk(task) -> tuple[int, np.ndarray]:
     which, index, start, stop, steps, offsets = task
     objective = _inherited["objectives"][which]
     flat = objective.flat[index]
-    aligned = np.zeros(flat.size)
+    aligned = np.zeros(flat.size)  # calloc'd: only the chunk's own pages are ever touched
     aligned[start:stop] = steps
-    return numdiff.sample_axes(objective, flat, aligned, offsets, range(start, stop))
+    return start, numdiff.sample_axes(objective, flat, aligned, offsets, range(start, stop))
 
 
 class WorkerPool:
@@ -44,20 +44,20 @@ class WorkerPool:
     def __init__(self, pool, objectives: Sequence[Objective | None], workers: int) -> None:
         self._pool, self._objectives, self.workers = pool, tuple(objectives), workers
 
-    def sample_axes(self, objective: Objective, index: int, steps: np.ndarray, offsets,
-                    progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """The same samples as :func:`numdiff.sample_axes` over every entry of parameter ``index``."""
+    def sample_parts(self, objective: Objective, index: int, steps: np.ndarray, offsets,
+                     progress: Callable[[int], None] | None = None) -> Iterator[tuple[slice, np.ndarray]]:
+        """The samples of :func:`numdiff.sample_axes` over every entry of parameter ``index``, chunk by chunk in
+        order: ``(part, samples)``. Each task carries its chunk's steps and returns its chunk's samples."""
         which = next(i for i, o in enumerate(self._objectives) if o is objective)
         size = objective.flat[index].size
         chunk = max(256, -(-size // (4 * self.workers)))
-        tasks = [(which, index, start, min(start + chunk, size), steps[start:start + chunk], offsets)
-                 for start in range(0, size, chunk)]
-        parts = []
-        for task, part in zip(tasks, self._pool.imap(_sample_chunk, tasks)):
-            parts.append(part)
+        tasks = ((which, index, start, min(start + chunk, size), steps[start:start + chunk], offsets)
+                 for start in range(0, size, chunk))
+        for part in self._pool.imap(_sample_chunk, tasks):
+            start, samples = part
             if progress is not None:
-                progress(task[3] - task[2])
-        return np.concatenate(parts, axis=1)
+                progress(samples.shape[1])
+            yield slice(start, start + samples.shape[1]), samples
 
 
 @contextlib.contextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -12,6 +12,7 @@ from ..indexing import entry_label
 from ..options import CheckOptions
 from . import numdiff
 from .analytic import Float64Gradients
+from .compare import chunks
 from .objective import Objective
 from .parallel import WorkerPool
 
@@ -59,13 +60,37 @@ class Point:
     def relative_noise(self) -> float:
         return self.noise / abs(self.f0) if self.f0 else 0.0
 
-    def steps(self, index: int, method: str) -> np.ndarray:
-        """The per-entry steps of parameter ``index`` for ``method``: the option ``eps``, or the noise-aware rule."""
-        flat = self.real.flat[index]
+    def steps(self, index: int, method: str, part: slice = slice(None)) -> np.ndarray:
+        """The per-entry steps of parameter ``index`` (its entries ``part``) for ``method``: the option ``eps``, or
+        the noise-aware rule, worked out a chunk at a time so that its scratch stays small."""
+        flat = self.real.flat[index][part]
         if self.options.eps is not None:
-            return np.broadcast_to(np.asarray(self.options.eps, dtype=np.float64), flat.shape).copy()
+            return np.full(flat.shape, self.options.eps, dtype=np.float64)
         dtype = self.real.dtype if method != "complex-step" else np.float64
-        return numdiff.step_size(flat, dtype, method, self.relative_noise)
+        out = np.empty(flat.shape, dtype=np.float64)
+        for part in chunks(flat.size):
+            out[part] = numdiff.step_size(flat[part], dtype, method, self.relative_noise)
+        return out
+
+    def sample_parts(self, objective: Objective, index: int, name: str, steps: np.ndarray,
+                     offsets: Sequence[complex]) -> Iterator[tuple[slice, np.ndarray]]:
+        """Every entry of parameter ``index`` sampled as :meth:`sample` does, a part of the entries at a time (in
+        workers when there are): ``(part, samples)``, so that no whole-parameter array of samples is held."""
+        size = objective.flat[index].size
+        if self.pool is not None:
+            advance = self.counter.advance if self.counter.progress is not None else None
+            try:
+                for part, samples in self.pool.sample_parts(objective, index, steps, offsets, advance):
+                    self.counter.worker_evaluations += samples.size
+                    yield part, self._finite(samples, offsets, name, objective.buffers[index].shape, part.start)
+            except EvaluationFailed as exc:
+                raise evaluation_error(exc, name, objective.buffers[index].shape) from exc.cause
+            return
+        for part in chunks(size):
+            samples = self.sample(objective, index, name, steps, offsets, np.arange(part.start, part.stop))
+            if self.counter.progress is not None:
+                self.counter.advance(part.stop - part.start)
+            yield part, samples
 
     def sample(self, objective: Objective, index: int, name: str, steps: np.ndarray, offsets: Sequence[complex],
                indices: np.ndarray | None = None, lenient: bool = False) -> np.ndarray:
@@ -79,19 +104,26 @@ class Point:
         advance = self.counter.advance if self.counter.progress is not None else None
         try:
             if self.pool is not None and indices is None:
-                samples = self.pool.sample_axes(objective, index, steps, offsets, advance)
+                samples = np.concatenate([part for _, part in self.pool.sample_parts(objective, index, steps, offsets,
+                                                                                       advance)], axis=1)
                 self.counter.worker_evaluations += samples.size
             else:
                 samples = numdiff.sample_axes(objective, flat, steps, offsets, indices,
                                               advance if indices is None else None, lenient)
         except EvaluationFailed as exc:
             raise evaluation_error(exc, name, shape) from exc.cause
-        bad = ~np.isfinite(samples)
         if lenient:
-            return np.where(bad, np.nan, samples)
+            return np.where(~np.isfinite(samples), np.nan, samples)
+        return self._finite(samples, offsets, name, shape, 0, indices)
+
+    @staticmethod
+    def _finite(samples: np.ndarray, offsets, name: str, shape, first: int, indices=None) -> np.ndarray:
+        """``samples``, or the CheckError for the first that is not finite (column j is entry ``first + j``, or
+        ``indices[j]``)."""
+        bad = ~np.isfinite(samples)
         if bad.any():
             row, col = np.argwhere(bad)[0]
-            entry = entry_label(indices[col] if indices is not None else col, shape)
+            entry = entry_label(indices[col] if indices is not None else first + col, shape)
             raise loss_not_finite(samples[row, col], f"when entry {entry} of {name!r} is moved by {offsets[row]} "
                                   "step(s); the loss must be finite near the given point")
         return samples
