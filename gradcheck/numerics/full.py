@@ -66,12 +66,10 @@ def _first_pass(point: Point, index: int, name: str, af: np.ndarray | None, a_dt
     """
     method = point.method
     size = point.real.flat[index].size
-    steps = point.steps(index, method)
     value, error = np.empty(size), np.empty(size)
     objective = point.complex if method == "complex-step" else point.real
     kept_indices, kept_rows = [], []
-    for part, s in point.sample_parts(objective, index, name, steps, _OFFSETS[method]):
-        h = steps[part]
+    for part, h, s in point.sample_parts(objective, index, name, method, _OFFSETS[method]):
         if method == "complex-step":
             value[part] = s[0].imag / h
             error[part] = np.finfo(np.float64).eps * (np.abs(value[part]) + 1e-300)

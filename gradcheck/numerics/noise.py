@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import CheckError, loss_not_finite, user_code_raised
 from . import numdiff
+from .compare import chunks
 from .objective import Objective
 
 _NOISE_POINTS = 9  # samples for the noise estimate: f at x + j·s, j = -4 … 4
@@ -22,21 +23,26 @@ _NOISE_SHIFT = 1e-6
 _RESOLVED = _NOISE_POINTS - 2  # distinct values among the samples that show the loss resolves a move
 
 
-def _table(objective: Objective, f0: float, start: list, shifts: list, seconds: list) -> list[float]:
-    """The loss at x + j·shift for j = -4 … 4 (f0 at j = 0); the buffers are put back after."""
+def _table(objective: Objective, f0: float, start: list, shift, seconds: list) -> list[float]:
+    """The loss at x + j·shift for j = -4 … 4 (f0 at j = 0); the buffers are put back after.
+
+    ``shift(i, x_part, part)`` is parameter i's shift on its entries ``part``, worked out a chunk at a time, so
+    that no shift is held whole.
+    """
     values = []
     try:
         for j in range(-(_NOISE_POINTS // 2), _NOISE_POINTS // 2 + 1):
             if j == 0:
                 values.append(f0)
                 continue
-            for buffer, x, s in zip(objective.buffers, start, shifts):
-                np.add(x, j * s, out=buffer, casting="unsafe")
+            for i, (buffer, x) in enumerate(zip(objective.flat, start)):
+                for part in chunks(x.size):
+                    np.add(x[part], j * shift(i, x[part], part), out=buffer[part], casting="unsafe")
             began = time.perf_counter()
             values.append(objective())
             seconds.append(time.perf_counter() - began)
     finally:
-        for buffer, x in zip(objective.buffers, start):
+        for buffer, x in zip(objective.flat, start):
             buffer[...] = x
     return values
 
@@ -45,17 +51,19 @@ def measure_noise(objective: Objective, f0: float, rng: np.random.Generator) -> 
     """The loss's noise level near the point, and the median seconds one evaluation takes.
 
     Every entry moves at once, along one random sign pattern, by multiples of
-    the smallest move the loss resolves (see ``_TINY``).
+    the smallest move the loss resolves (see ``_TINY``). The buffers start as
+    the user's arrays, which are where they are put back.
     """
     eps = np.finfo(objective.dtype).eps
-    start = [buffer.copy() for buffer in objective.buffers]
-    signs = [rng.choice((-1.0, 1.0), x.shape) for x in start]
-    moves = [[max(_NOISE_SHIFT, 64 * eps) * np.maximum(1.0, np.abs(x)) * s for x, s in zip(start, signs)]]
+    start = [np.asarray(a, dtype=b.dtype).reshape(-1) for a, b in zip(objective.params.arrays, objective.buffers)]
+    signs = [rng.choice((-1.0, 1.0), np.shape(b)).reshape(-1).astype(np.int8) for b in objective.buffers]
+    big = max(_NOISE_SHIFT, 64 * eps)
+    moves = [lambda i, x, part: big * np.maximum(1.0, np.abs(x)) * signs[i][part]]
     if 64 * eps < _TINY:
-        moves.insert(0, [_TINY * x * s for x, s in zip(start, signs)])
+        moves.insert(0, lambda i, x, part: _TINY * x * signs[i][part])
     seconds: list[float] = []
-    for shifts in moves:
-        values = _table(objective, f0, start, shifts, seconds)
+    for shift in moves:
+        values = _table(objective, f0, start, shift, seconds)
         if len(set(values)) >= _RESOLVED:
             break
     floor = _returned_precision(values, eps) * abs(f0)

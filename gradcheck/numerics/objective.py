@@ -61,16 +61,20 @@ class Objective:
         self.complex = np.dtype(dtype or np.float64).kind == "c"
         self.dtype = np.result_type(*self.buffers)
         self.calls = 0
-        self.reference = [b.copy() for b in self.buffers]
         self.copies_for_the_loss = False
 
     def restore_and_list_changes(self) -> dict[str, str]:
-        """The parameters the loss changed in place since the start, put back; from then on the loss gets copies."""
+        """The parameters the loss changed in place since the start, put back; from then on the loss gets copies.
+
+        The buffers started as the user's arrays in the buffers' dtype, so they
+        are compared with those (the user's arrays are never handed out).
+        """
         changed = {}
-        for name, b, ref in zip(self.params.names, self.buffers, self.reference):
-            if not np.array_equal(b, ref, equal_nan=True):
+        for name, b, original in zip(self.params.names, self.buffers, self.params.arrays):
+            original = np.asarray(original, dtype=b.dtype)
+            if not np.array_equal(b, original, equal_nan=True):
                 changed[name] = f"loss writes into the parameter {name!r} it is given (an in-place update)"
-                b[...] = ref
+                b[...] = original
         self.copies_for_the_loss = self.copies_for_the_loss or bool(changed)
         return changed
 

@@ -44,20 +44,21 @@ class WorkerPool:
     def __init__(self, pool, objectives: Sequence[Objective | None], workers: int) -> None:
         self._pool, self._objectives, self.workers = pool, tuple(objectives), workers
 
-    def sample_parts(self, objective: Objective, index: int, steps: np.ndarray, offsets,
-                     progress: Callable[[int], None] | None = None) -> Iterator[tuple[slice, np.ndarray]]:
+    def sample_parts(self, objective: Objective, index: int, steps: Callable[[slice], np.ndarray], offsets,
+                     progress: Callable[[int], None] | None = None
+                     ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
         """The samples of :func:`numdiff.sample_axes` over every entry of parameter ``index``, chunk by chunk in
-        order: ``(part, samples)``. Each task carries its chunk's steps and returns its chunk's samples."""
+        order: ``(part, steps, samples)``, where ``steps(part)`` gives a part's steps. Each task carries its
+        chunk's steps and returns its chunk's samples; a few tasks per worker are in flight at a time."""
         which = next(i for i, o in enumerate(self._objectives) if o is objective)
         size = objective.flat[index].size
         chunk = max(256, -(-size // (4 * self.workers)))
-        tasks = ((which, index, start, min(start + chunk, size), steps[start:start + chunk], offsets)
-                 for start in range(0, size, chunk))
-        for part in self._pool.imap(_sample_chunk, tasks):
-            start, samples = part
+        parts = [slice(start, min(start + chunk, size)) for start in range(0, size, chunk)]
+        tasks = ((which, index, part.start, part.stop, steps(part), offsets) for part in parts)
+        for part, (start, samples) in zip(parts, self._pool.imap(_sample_chunk, tasks)):
             if progress is not None:
                 progress(samples.shape[1])
-            yield slice(start, start + samples.shape[1]), samples
+            yield part, steps(part), samples
 
 
 @contextlib.contextmanager

@@ -72,25 +72,35 @@ class Point:
             out[part] = numdiff.step_size(flat[part], dtype, method, self.relative_noise)
         return out
 
-    def sample_parts(self, objective: Objective, index: int, name: str, steps: np.ndarray,
-                     offsets: Sequence[complex]) -> Iterator[tuple[slice, np.ndarray]]:
-        """Every entry of parameter ``index`` sampled as :meth:`sample` does, a part of the entries at a time (in
-        workers when there are): ``(part, samples)``, so that no whole-parameter array of samples is held."""
-        size = objective.flat[index].size
-        if self.pool is not None:
-            advance = self.counter.advance if self.counter.progress is not None else None
-            try:
-                for part, samples in self.pool.sample_parts(objective, index, steps, offsets, advance):
+    def sample_parts(self, objective: Objective, index: int, name: str, method: str,
+                     offsets: Sequence[complex]) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """Every entry of parameter ``index`` moved by each offset times its step for ``method``, a part of the
+        entries at a time (in workers when there are): ``(part, steps, samples)``. No whole-parameter array of
+        steps or samples is held; a loss that raises or is not finite is a CheckError naming the entry."""
+        flat, shape = objective.flat[index], objective.buffers[index].shape
+        advance = self.counter.advance if self.counter.progress is not None else None
+        try:
+            if self.pool is not None:
+                for part, steps, samples in self.pool.sample_parts(objective, index, self.steps_of(index, method),
+                                                                   offsets, advance):
                     self.counter.worker_evaluations += samples.size
-                    yield part, self._finite(samples, offsets, name, objective.buffers[index].shape, part.start)
-            except EvaluationFailed as exc:
-                raise evaluation_error(exc, name, objective.buffers[index].shape) from exc.cause
-            return
-        for part in chunks(size):
-            samples = self.sample(objective, index, name, steps, offsets, np.arange(part.start, part.stop))
-            if self.counter.progress is not None:
-                self.counter.advance(part.stop - part.start)
-            yield part, samples
+                    yield part, steps, self._finite(samples, offsets, name, shape, part.start)
+                return
+            for part in chunks(flat.size):
+                steps = self.steps(index, method, part)
+                try:  # the part is a view of the buffer: moving its entries moves the parameter's
+                    samples = numdiff.sample_axes(objective, flat[part], steps, offsets)
+                except EvaluationFailed as exc:
+                    raise EvaluationFailed(exc.index + part.start, exc.offset, exc.cause) from exc.cause
+                if advance is not None:
+                    advance(part.stop - part.start)
+                yield part, steps, self._finite(samples, offsets, name, shape, part.start)
+        except EvaluationFailed as exc:
+            raise evaluation_error(exc, name, shape) from exc.cause
+
+    def steps_of(self, index: int, method: str) -> Callable[[slice], np.ndarray]:
+        """``steps(part)``: :meth:`steps` of parameter ``index``'s entries ``part``."""
+        return lambda part: self.steps(index, method, part)
 
     def sample(self, objective: Objective, index: int, name: str, steps: np.ndarray, offsets: Sequence[complex],
                indices: np.ndarray | None = None, lenient: bool = False) -> np.ndarray:
@@ -104,8 +114,9 @@ class Point:
         advance = self.counter.advance if self.counter.progress is not None else None
         try:
             if self.pool is not None and indices is None:
-                samples = np.concatenate([part for _, part in self.pool.sample_parts(objective, index, steps, offsets,
-                                                                                       advance)], axis=1)
+                steps = np.asarray(steps)
+                samples = np.concatenate([part for _, _, part in self.pool.sample_parts(
+                    objective, index, lambda part: steps[part], offsets, advance)], axis=1)
                 self.counter.worker_evaluations += samples.size
             else:
                 samples = numdiff.sample_axes(objective, flat, steps, offsets, indices,
