@@ -95,7 +95,7 @@ def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, sha
     detail = {**diagnosis.detail, **guarantee(slopes, measured.analytic_dtype, rtol, atol)}
     max_abs = max_rel = float("inf")
     if af is not None:
-        projected = measured.directions @ af
+        projected = measured.directions.project(af)
         comparison = compare(projected, np.clip(projected, evidence.low, evidence.high), evidence.tol(af))
         detail["probes_disagreeing"] = comparison.count
         max_abs, max_rel = comparison.max_abs_error, comparison.max_rel_error
@@ -104,7 +104,7 @@ def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, sha
     if located and af is not None:
         detail["entries"] = _entry_values(point, index, name, af, shape, diagnosis.detail["indices"])
     point.counter.advance(size)
-    scaled = None if af is None else measured.prober.directional.scale * af
+    scaled = None if af is None else measured.prober.directional.scaled(af)
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size,
                        mismatched=0 if diagnosis.kind in (Kind.OK, Kind.INCONCLUSIVE) else located,

@@ -134,7 +134,8 @@ class ProbeEvidence:
     entry are tested here on the K slopes.
     """
 
-    def __init__(self, shape, directions: np.ndarray, values, errors, low, high, dtype, rtol, atol) -> None:
+    def __init__(self, shape, directions, values, errors, low, high, dtype, rtol, atol) -> None:
+        # directions: numerics.directional.Directions, asked for project(c) and project_abs(c)
         self.shape = tuple(shape)
         self.directions = directions
         self.values = np.asarray(values, dtype=np.float64)
@@ -145,14 +146,14 @@ class ProbeEvidence:
 
     def tol(self, candidate: np.ndarray) -> np.ndarray:
         """Each slope's tolerance for ``candidate``: its error, and the rounding of ⟨candidate, w⟩."""
-        rounding = np.abs(self.directions) @ np.abs(candidate.reshape(-1))
+        rounding = self.directions.project_abs(candidate.reshape(-1))
         return tolerance(self.values, self.errors, self.dtype, self.rtol, self.atol, scale=rounding)
 
     def matches(self, candidate: np.ndarray) -> bool:
         c = np.asarray(candidate, dtype=np.float64)
         if c.shape != self.shape:
             return False
-        projected, tol = self.directions @ c.reshape(-1), self.tol(c)
+        projected, tol = self.directions.project(c.reshape(-1)), self.tol(c)
         return bool(np.all((projected >= self.low - tol) & (projected <= self.high + tol)))
 
     def wrong(self, analytic: np.ndarray) -> bool:
@@ -165,11 +166,11 @@ class ProbeEvidence:
         tol = self.tol(analytic)
         significant = np.abs(self.values) > tol
         n = self.values[significant]
-        a = (self.directions @ analytic.reshape(-1))[significant]
+        a = self.directions.project(analytic.reshape(-1))[significant]
         return (float(np.dot(a, n) / np.dot(n, n)) if n.size else 0.0), int(n.size)
 
     def matches_scaled(self, analytic: np.ndarray, k: float) -> bool:
-        projected = self.directions @ analytic.reshape(-1)
+        projected = self.directions.project(analytic.reshape(-1))
         return bool(np.all(np.abs(projected - k * self.values) <= abs(k) * self.tol(analytic)))
 
     def resolved(self) -> int:
@@ -180,11 +181,11 @@ class ProbeEvidence:
         b = np.asarray(basis, dtype=np.float64)
         if b.shape != self.shape:
             return 0.0, 0
-        projected = self.directions @ b.reshape(-1)
+        projected = self.directions.project(b.reshape(-1))
         bb = float(np.dot(projected, projected))
         if bb == 0.0:
             return 0.0, 0
-        c = float(np.dot(self.directions @ analytic.reshape(-1) - self.values, projected) / bb)
+        c = float(np.dot(self.directions.project(analytic.reshape(-1)) - self.values, projected) / bb)
         return c, int(np.count_nonzero(np.abs(c * projected) > self.tol(analytic)))
 
     def unused_entries(self, analytic: np.ndarray) -> int:

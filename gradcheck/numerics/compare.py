@@ -43,7 +43,7 @@ def tolerance(numerical, error, analytic_dtype, rtol: float | None = None, atol:
     return atol + rtol * magnitude + SAFETY * (np.asarray(error, dtype=np.float64) + eps * (magnitude + scale))
 
 
-CHUNK = 65536  # entries a whole-parameter computation handles at a time: its scratch arrays are this long
+CHUNK = 16384  # entries a whole-parameter computation handles at a time: its scratch arrays are this long
 
 
 def chunks(size: int) -> Iterator[slice]:

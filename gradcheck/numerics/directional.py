@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
 from . import numdiff
+from .compare import chunks
 
 
 class Directional:
@@ -17,21 +18,35 @@ class Directional:
     """
 
     def __init__(self, f: Callable[[], float], x: np.ndarray, f0: float, noise: float, dtype,
-                 relative_noise: float = 0.0) -> None:
+                 relative_noise: float = 0.0, origin: np.ndarray | None = None) -> None:
         self.f, self.x, self.f0, self.noise = f, x, f0, noise
+        self.origin = x.copy() if origin is None else origin  # where x rests (the user's array, when given)
         self.t = float(numdiff.step_size(np.zeros(1), dtype, "central", relative_noise)[0])
-        self.scale = np.maximum(1.0, np.abs(x))
         self.evaluations = 0
 
+    def scaled(self, c: np.ndarray) -> np.ndarray:
+        """max(1, |x|)·c per entry, as the directions are scaled, a chunk at a time."""
+        out = np.empty(c.size)
+        for part in chunks(c.size):
+            out[part] = np.maximum(1.0, np.abs(self.origin[part])) * c[part]
+        return out
+
+    def _move(self, w: np.ndarray, t: float) -> None:
+        """x = origin + t·w, in place where x is float64 (the same rounding as the sum)."""
+        if self.x.dtype == np.float64:
+            np.multiply(w, t, out=self.x)
+            self.x += self.origin
+        else:
+            self.x[:] = self.origin + t * w
+
     def _pair(self, w: np.ndarray, t: float) -> tuple[float, float]:
-        original = self.x.copy()
         try:
-            self.x[:] = original + t * w
+            self._move(w, t)
             plus = self.f()
-            self.x[:] = original - t * w
+            self._move(w, -t)
             minus = self.f()
         finally:
-            self.x[:] = original
+            self.x[:] = self.origin
         self.evaluations += 2
         return plus, minus
 
@@ -53,12 +68,46 @@ class Directional:
 
     def direction(self, rng: np.random.Generator, subset: np.ndarray | None = None) -> np.ndarray:
         """A Gaussian direction scaled like the entries (max(1, |x|)), on ``subset`` only when given."""
-        w = np.zeros_like(self.scale)
+        w = np.zeros(self.x.size)
         if subset is None:
-            w[:] = rng.standard_normal(w.size) * self.scale
+            rng.standard_normal(out=w)
+            for part in chunks(w.size):
+                w[part] *= np.maximum(1.0, np.abs(self.origin[part]))
         else:
-            w[subset] = rng.standard_normal(len(subset)) * self.scale[subset]
+            w[subset] = rng.standard_normal(len(subset)) * np.maximum(1.0, np.abs(self.origin[subset]))
         return w
+
+
+class Directions:
+    """The K directions of one tensor, drawn again from the random stream's saved states whenever they are asked
+    for: only the direction in use is held, not K arrays of the tensor's size."""
+
+    def __init__(self, directional: Directional, kind: type, states: list[dict]) -> None:
+        self._directional, self._kind, self._states = directional, kind, states
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def __getitem__(self, j: int) -> np.ndarray:
+        rng = np.random.Generator(self._kind())
+        rng.bit_generator.state = self._states[j]
+        return self._directional.direction(rng)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return (self[j] for j in range(len(self)))
+
+    def project(self, c: np.ndarray) -> np.ndarray:
+        """⟨w_j, c⟩ for every direction."""
+        return np.array([float(w @ c) for w in self])
+
+    def project_abs(self, c: np.ndarray) -> np.ndarray:
+        """⟨|w_j|, |c|⟩ for every direction: the scale of the rounding of ⟨w_j, c⟩."""
+        return np.array([abs_dot(w, c) for w in self])
+
+
+def abs_dot(a: np.ndarray, b: np.ndarray) -> float:
+    """⟨|a|, |b|⟩, a chunk at a time."""
+    return float(sum(np.abs(a[part]) @ np.abs(b[part]) for part in chunks(a.size)))
 
 
 class Slope(NamedTuple):

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import loss_not_finite, user_code_raised
 from .compare import comparable, tolerance
-from .directional import Directional, Slope
+from .directional import Directional, Directions, Slope, abs_dot
 from .nearby import Nearby
 from .plan import LOW_PRECISION
 from .sampling import Point
@@ -25,14 +25,17 @@ GUARANTEE = ("probe mode: each tensor was checked along {probes} random Gaussian
 
 
 def measure(directional: Directional, analytic: np.ndarray | None, rng: np.random.Generator, count: int,
-            dtype, rtol, atol) -> tuple[np.ndarray, list[Slope]]:
+            dtype, rtol, atol) -> tuple[Directions, list[Slope]]:
     """K directions and the loss's slope along each; a slope that disagrees with the analytic one gets a second look."""
-    directions = np.stack([directional.direction(rng) for _ in range(count)])
-    slopes = [directional.slope(w) for w in directions]
-    for j, w in enumerate(directions):
-        if analytic is None or _disagrees(analytic @ w, np.abs(analytic) @ np.abs(w), slopes[j], dtype, rtol, atol):
-            slopes[j] = directional.refine(w, slopes[j])
-    return directions, slopes
+    states, slopes = [], []
+    for _ in range(count):
+        states.append(rng.bit_generator.state)
+        w = directional.direction(rng)
+        slope = directional.slope(w)
+        if analytic is None or _disagrees(float(analytic @ w), abs_dot(analytic, w), slope, dtype, rtol, atol):
+            slope = directional.refine(w, slope)
+        slopes.append(slope)
+    return Directions(directional, type(rng.bit_generator), states), slopes
 
 
 def _disagrees(a: float, scale: float, slope: Slope, dtype, rtol, atol) -> bool:
@@ -132,7 +135,7 @@ def guarantee(slopes: Sequence[Slope], dtype, rtol, atol) -> dict[str, Any]:
 class ProbeMeasurement:
     """One parameter probed: the directions, the slopes along them, and the prober that group testing continues."""
 
-    directions: np.ndarray  # one direction per row
+    directions: Directions
     slopes: tuple[Slope, ...]
     analytic_dtype: np.dtype
     analytic_flat: np.ndarray | None  # float64, when the analytic gradient is comparable
@@ -160,9 +163,11 @@ def measure_probe(point: Point, index: int, name: str, analytic: np.ndarray | No
     shape = point.real.buffers[index].shape
     options = point.options
     rng = np.random.default_rng([options.seed, index])
-    directional = Directional(point.real, flat, point.f0, point.noise, point.real.dtype, point.relative_noise)
+    origin = np.asarray(point.real.params.arrays[index], dtype=flat.dtype).reshape(-1)  # the buffer at rest
+    directional = Directional(point.real, flat, point.f0, point.noise, point.real.dtype, point.relative_noise,
+                              origin)
     a_dtype = analytic.dtype if analytic is not None and analytic.dtype.kind == "f" else np.dtype(np.float64)
-    af = analytic.reshape(-1).astype(np.float64) if comparable(analytic, shape) else None
+    af = analytic.reshape(-1).astype(np.float64, copy=False) if comparable(analytic, shape) else None
     try:
         directions, slopes = measure(directional, af, rng, options.probes, a_dtype, options.rtol, options.atol)
     except Exception as exc:
@@ -177,7 +182,7 @@ def measure_probe(point: Point, index: int, name: str, analytic: np.ndarray | No
                             Prober(directional, rng, options.rtol, options.atol))
 
 
-def _off_kinks(point: Point, index: int, directions: np.ndarray, slopes: list[Slope], af: np.ndarray,
+def _off_kinks(point: Point, index: int, directions: Directions, slopes: list[Slope], af: np.ndarray,
                a_dtype) -> list[Slope]:
     """The slopes the analytic one disagrees with, and those with a kink, judged again at a nearby point.
 
@@ -193,7 +198,7 @@ def _off_kinks(point: Point, index: int, directions: np.ndarray, slopes: list[Sl
     """
     rtol, atol = point.options.rtol, point.options.atol
     suspects = [j for j, (w, s) in enumerate(zip(directions, slopes))
-                if s.low < s.high or _disagrees(af @ w, np.abs(af) @ np.abs(w), s, a_dtype, rtol, atol)]
+                if s.low < s.high or _disagrees(float(af @ w), abs_dot(af, w), s, a_dtype, rtol, atol)]
     if not suspects:
         return slopes
     slopes = list(slopes)
@@ -202,11 +207,12 @@ def _off_kinks(point: Point, index: int, directions: np.ndarray, slopes: list[Sl
     low_precision = point.relative_noise > LOW_PRECISION
     with Nearby(point) as nearby:
         for j in suspects:
-            agrees = nearby.slope_agrees(index, directions[j], a_dtype)
+            w = directions[j]
+            agrees = nearby.slope_agrees(index, w, a_dtype)
             if agrees is False and low_precision and slopes[j].low < slopes[j].high:
                 agrees = None
             if agrees:
-                a = float(af @ directions[j])
+                a = float(af @ w)
                 slopes[j] = slopes[j]._replace(low=min(slopes[j].low, a), high=max(slopes[j].high, a))
             elif agrees is None:  # kinks along this direction here and nearby: it cannot tell
                 slopes[j] = slopes[j]._replace(error=float("inf"), low=-float("inf"), high=float("inf"))
