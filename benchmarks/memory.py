@@ -2,9 +2,9 @@
 
 Each run is a fresh Python process: it builds one float64 parameter vector of P entries, calls the gradient
 once (the user's own baseline), then runs one checker while a thread samples the memory of the process and
-of every process it started (the proportional set size, so that pages forked workers share count once). The figure is the extra peak RSS over the baseline divided by the
-parameters' bytes. The loss reads a few entries only, so that a full check of 10⁷ entries takes minutes, not
-days; what is measured is what the checker itself holds.
+of every process it started (the proportional set size, so that pages forked workers share count once). The
+figure is the extra peak over the baseline divided by the parameters' bytes. The loss reads a few entries
+only, so that a full check of 10⁷ entries takes minutes, not days; what is measured is what the checker holds.
 
     python benchmarks/memory.py                      # P = 1e6 and 1e7
     python benchmarks/memory.py --sizes 1e6 --tools gradcheck-full,gradcheck-probe
