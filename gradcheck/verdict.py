@@ -135,8 +135,9 @@ def _detectable(tol, gradient, norm: bool = False) -> float:
     probability.
     """
     tol = np.asarray(tol).reshape(-1)
-    finite = [t[np.isfinite(t)] for t in (tol[s] for s in chunks(tol.size))]
-    largest = max((float(t.max()) for t in finite if t.size), default=None)
+    largest = max((float(np.max(t, where=np.isfinite(t), initial=-np.inf)) for t in (tol[s] for s in chunks(tol.size))),
+                  default=-np.inf)
+    largest = None if largest == -np.inf else largest
     if gradient is None or largest is None:
         return float("inf")
     gradient = np.asarray(gradient).reshape(-1)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import CheckError, user_code_raised
+from .compare import same_values
 from .objective import split
 from .params import Params
 
@@ -35,8 +36,8 @@ def analytic_gradients(loss: Callable, grad: Callable | None, params: Params, dt
     """
     fn, what = (loss, "loss") if grad is None else (grad, "grad")
 
-    def call():
-        inputs = params.copies(dtype)
+    def call(inputs=None):
+        inputs = params.copies(dtype) if inputs is None else inputs
         out = _call(fn, params.build(inputs), what)
         found, extra, ignored = params.read_grads(split(out)[1] if grad is None else out, what)
         return inputs, found, extra, ignored
@@ -44,13 +45,16 @@ def analytic_gradients(loss: Callable, grad: Callable | None, params: Params, dt
     inputs, found, extra, ignored = call()
     if mutations is not None:
         for name, before, after, g in zip(params.names, params.arrays, inputs, found):
-            if not np.array_equal(np.asarray(before, dtype=after.dtype), after, equal_nan=True):
+            if not same_values(np.asarray(before, dtype=after.dtype), after):
                 mutations[name] = f"{what} writes into the parameter {name!r} it is given (an in-place update)"
             elif g is not None and any(np.shares_memory(g, x) for x in inputs):
                 mutations[name] = f"{what} returns a view of its input as the gradient of {name!r}"
-        del inputs  # the second call makes its own copies
+        # The second call is given the first call's copies when the code left them as they were: one copy less.
+        again = None if mutations else inputs
+        del inputs
         kept = [None if g is None else _digest(g) for g in found]
-        call()  # a second call shows whether the first call's arrays are buffers that get overwritten
+        call(again)  # a second call shows whether the first call's arrays are buffers that get overwritten
+        del again
         for name, g, digest in zip(params.names, found, kept):
             if g is not None and name not in mutations and _digest(g) != digest:
                 mutations[name] = (f"{what} returns a buffer as the gradient of {name!r} and overwrites it on the "

@@ -51,10 +51,22 @@ def chunks(size: int) -> Iterator[slice]:
     return (slice(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK))
 
 
+def same_values(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.array_equal(a, b, equal_nan=True)`` a chunk at a time, without its whole-array temporaries."""
+    if np.shape(a) != np.shape(b):
+        return False
+    a, b = np.reshape(a, -1), np.reshape(b, -1)
+    for s in chunks(a.size):
+        x, y = a[s], b[s]
+        if not ((x == y) | ((x != x) & (y != y))).all():  # x != x: NaN
+            return False
+    return True
+
+
 def tolerances(numerical: np.ndarray, error: np.ndarray, analytic_dtype, rtol: float | None = None,
                atol: float = 0.0) -> np.ndarray:
     """:func:`tolerance` of a whole flat parameter, at the scale of its largest entry, a chunk at a time."""
-    scale = float(np.max([np.abs(numerical[s]).max() for s in chunks(numerical.size)], initial=0.0))
+    scale = float(np.max([np.abs(numerical[s]).max() for s in chunks(numerical.size)], initial=0.0))  # as one call
     out = np.empty(numerical.size, dtype=np.float64)
     for s in chunks(numerical.size):
         out[s] = tolerance(numerical[s], error[s], analytic_dtype, rtol, atol, scale=scale)

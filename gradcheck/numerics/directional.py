@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -93,16 +93,17 @@ class Directions:
         rng.bit_generator.state = self._states[j]
         return self._directional.direction(rng)
 
-    def __iter__(self) -> Iterator[np.ndarray]:
-        return (self[j] for j in range(len(self)))
+    def map(self, f: Callable[[np.ndarray], float]) -> np.ndarray:
+        """``f(w_j)`` for every direction, each drawn only once the one before it is let go."""
+        return np.array([f(self[j]) for j in range(len(self))])
 
     def project(self, c: np.ndarray) -> np.ndarray:
         """⟨w_j, c⟩ for every direction."""
-        return np.array([float(w @ c) for w in self])
+        return self.map(lambda w: float(w @ c))
 
     def project_abs(self, c: np.ndarray) -> np.ndarray:
         """⟨|w_j|, |c|⟩ for every direction: the scale of the rounding of ⟨w_j, c⟩."""
-        return np.array([abs_dot(w, c) for w in self])
+        return self.map(lambda w: abs_dot(w, c))
 
 
 def abs_dot(a: np.ndarray, b: np.ndarray) -> float:

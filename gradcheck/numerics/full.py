@@ -52,6 +52,9 @@ class Kept:
         return self.rows[:, np.searchsorted(self.indices, idx)]
 
 
+# Errors are estimates of an order of magnitude (hence SAFETY): float32 holds them to 7 digits in half the memory.
+ERROR_DTYPE = np.float32
+
 _OFFSETS = {"central": (1, -1), "richardson": (1, -1, 0.5, -0.5), "complex-step": (1j,)}
 
 
@@ -66,7 +69,7 @@ def _first_pass(point: Point, index: int, name: str, af: np.ndarray | None, a_dt
     """
     method = point.method
     size = point.real.flat[index].size
-    value, error = np.empty(size), np.empty(size)
+    value, error = np.empty(size), np.empty(size, dtype=ERROR_DTYPE)
     objective = point.complex if method == "complex-step" else point.real
     kept_indices, kept_rows = [], []
     for part, h, s in point.sample_parts(objective, index, name, method, _OFFSETS[method]):
@@ -91,6 +94,11 @@ def _first_pass(point: Point, index: int, name: str, af: np.ndarray | None, a_dt
     if kept_rows:
         kept = Kept(np.concatenate(kept_indices), np.concatenate(kept_rows, axis=1))
     return value, error, kept
+
+
+def _largest(value: np.ndarray) -> float:
+    """max |value|: the scale :func:`tolerance` takes by default, a chunk at a time."""
+    return float(np.max([np.abs(value[s]).max() for s in chunks(value.size)], initial=0.0))
 
 
 def _mismatched(af: np.ndarray, value: np.ndarray, tol: np.ndarray) -> np.ndarray:
@@ -157,7 +165,7 @@ def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, kep
     smooth = found.smooth(point.f0, point.noise, sample) & np.isfinite(found.value)
     now = idx[smooth]
     value[now], error[now] = found.value[smooth], found.error[smooth]
-    tol[now] = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)[now]
+    tol[now] = tolerance(value[now], error[now], a_dtype, point.options.rtol, point.options.atol, _largest(value))
     wrong[now] = np.abs(af - value)[now] > tol[now]
     detail = dict(look.detail)
     by_rule = {rule: np.setdiff1d(indices, now) for rule, indices in look.by_rule.items()}
@@ -214,7 +222,7 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     """
     idx = np.flatnonzero(mismatched)
     refined, value, error = _remeasure(point, index, name, af, h, idx, value, error, fplus, fminus)
-    tol[idx] = tolerance(value, error, a_dtype, point.options.rtol, point.options.atol)[idx]
+    tol[idx] = tolerance(value[idx], error[idx], a_dtype, point.options.rtol, point.options.atol, _largest(value))
     diff = np.abs(af[idx] - value[idx])
     still = diff > tol[idx]
     low, high = np.minimum(refined.left, refined.right), np.maximum(refined.left, refined.right)
@@ -289,6 +297,6 @@ def _rounding_only(point: Point, index: int, af: np.ndarray, a_dtype, idx: np.nd
     if a64 is None or a64.size != af.size:
         return np.zeros(idx.size, dtype=bool)
     a64 = a64.reshape(-1).astype(np.float64)[idx]
-    tol64 = tolerance(value, error, np.float64, None, point.options.atol)[idx]
+    tol64 = tolerance(value[idx], error[idx], np.float64, None, point.options.atol, _largest(value))
     rounding = tolerance(a64, 0.0, a_dtype, point.options.rtol, point.options.atol)
     return (np.abs(a64 - value[idx]) <= tol64) & (np.abs(af[idx] - a64) <= rounding)

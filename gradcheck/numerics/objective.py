@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import CheckError, loss_not_finite, user_code_raised
 from . import numdiff
+from .compare import same_values
 from .params import Params
 
 
@@ -72,7 +73,7 @@ class Objective:
         changed = {}
         for name, b, original in zip(self.params.names, self.buffers, self.params.arrays):
             original = np.asarray(original, dtype=b.dtype)
-            if not np.array_equal(b, original, equal_nan=True):
+            if not same_values(b, original):
                 changed[name] = f"loss writes into the parameter {name!r} it is given (an in-place update)"
                 b[...] = original
         self.copies_for_the_loss = self.copies_for_the_loss or bool(changed)

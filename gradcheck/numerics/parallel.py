@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import multiprocessing as mp
 from typing import Callable, Iterator, Sequence
@@ -12,6 +13,8 @@ from threadpoolctl import threadpool_limits
 from . import numdiff
 from .objective import Objective
 
+_IN_FLIGHT = 2  # tasks per worker sent ahead: enough to keep it busy, few enough that samples do not pile up
+_CHUNK = 65536  # the most entries one task carries: the parent holds a few tasks' samples, not a parameter's
 MIN_ENTRIES = 512  # fewer entries than this are measured in one process: forking costs more than it saves
 
 # What the pool's initializer hands each worker process: its objectives.
@@ -49,16 +52,29 @@ class WorkerPool:
                      ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
         """The samples of :func:`numdiff.sample_axes` over every entry of parameter ``index``, chunk by chunk in
         order: ``(part, steps, samples)``, where ``steps(part)`` gives a part's steps. Each task carries its
-        chunk's steps and returns its chunk's samples; a few tasks per worker are in flight at a time."""
+        chunk's steps and returns its chunk's samples; two tasks per worker are in flight at a time."""
         which = next(i for i, o in enumerate(self._objectives) if o is objective)
         size = objective.flat[index].size
-        chunk = max(256, -(-size // (4 * self.workers)))
-        parts = [slice(start, min(start + chunk, size)) for start in range(0, size, chunk)]
-        tasks = ((which, index, part.start, part.stop, steps(part), offsets) for part in parts)
-        for part, (start, samples) in zip(parts, self._pool.imap(_sample_chunk, tasks)):
-            if progress is not None:
-                progress(samples.shape[1])
-            yield part, steps(part), samples
+        chunk = min(max(256, -(-size // (4 * self.workers))), _CHUNK)
+        flight: collections.deque = collections.deque()
+        for start in range(0, size, chunk):
+            part = slice(start, min(start + chunk, size))
+            task = (which, index, part.start, part.stop, steps(part), offsets)
+            flight.append((part, self._pool.apply_async(_sample_chunk, (task,))))
+            if len(flight) > _IN_FLIGHT * self.workers:
+                yield self._collect(flight, steps, progress)
+        while flight:
+            yield self._collect(flight, steps, progress)
+
+    @staticmethod
+    def _collect(flight: collections.deque, steps: Callable[[slice], np.ndarray],
+                 progress: Callable[[int], None] | None) -> tuple[slice, np.ndarray, np.ndarray]:
+        """The oldest task's ``(part, steps, samples)``, once it is done."""
+        part, result = flight.popleft()
+        samples = result.get()[1]
+        if progress is not None:
+            progress(samples.shape[1])
+        return part, steps(part), samples
 
 
 @contextlib.contextmanager

@@ -35,6 +35,7 @@ def measure(directional: Directional, analytic: np.ndarray | None, rng: np.rando
         if analytic is None or _disagrees(float(analytic @ w), abs_dot(analytic, w), slope, dtype, rtol, atol):
             slope = directional.refine(w, slope)
         slopes.append(slope)
+        del w  # let it go before the next is drawn: one direction is held at a time
     return Directions(directional, type(rng.bit_generator), states), slopes
 
 
@@ -197,8 +198,14 @@ def _off_kinks(point: Point, index: int, directions: Directions, slopes: list[Sl
     estimate only (for a loss computed in low precision, it is unjudged).
     """
     rtol, atol = point.options.rtol, point.options.atol
-    suspects = [j for j, (w, s) in enumerate(zip(directions, slopes))
-                if s.low < s.high or _disagrees(float(af @ w), abs_dot(af, w), s, a_dtype, rtol, atol)]
+    def suspect(j: int) -> bool:
+        s = slopes[j]
+        if s.low < s.high:
+            return True
+        w = directions[j]
+        return _disagrees(float(af @ w), abs_dot(af, w), s, a_dtype, rtol, atol)
+
+    suspects = [j for j in range(len(slopes)) if suspect(j)]
     if not suspects:
         return slopes
     slopes = list(slopes)
@@ -218,6 +225,7 @@ def _off_kinks(point: Point, index: int, directions: Directions, slopes: list[Sl
                 slopes[j] = slopes[j]._replace(error=float("inf"), low=-float("inf"), high=float("inf"))
             else:
                 slopes[j] = slopes[j]._replace(low=slopes[j].value, high=slopes[j].value)
+            del w  # one direction held at a time
     return slopes
 
 
