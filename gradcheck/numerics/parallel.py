@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import multiprocessing as mp
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from ..errors import EvaluationFailed
 from . import numdiff
 from .objective import Objective
 
 _IN_FLIGHT = 2  # tasks per worker sent ahead: enough to keep it busy, few enough that samples do not pile up
-_CHUNK = 65536  # the most entries one task carries: the parent holds a few tasks' samples, not a parameter's
+_CHUNK = 16384  # the most entries one task carries: the parent holds a few tasks' samples, not a parameter's
 MIN_ENTRIES = 512  # fewer entries than this are measured in one process: forking costs more than it saves
 
 # What the pool's initializer hands each worker process: its objectives.
@@ -35,10 +37,10 @@ def _start_worker(objectives: Sequence[Objective | None]) -> None:
 def _sample_chunk(task) -> tuple[int, np.ndarray]:
     which, index, start, stop, steps, offsets = task
     objective = _inherited["objectives"][which]
-    flat = objective.flat[index]
-    aligned = np.zeros(flat.size)  # calloc'd: only the chunk's own pages are ever touched
-    aligned[start:stop] = steps
-    return start, numdiff.sample_axes(objective, flat, aligned, offsets, range(start, stop))
+    try:  # the chunk is a view of the buffer: moving its entries moves the parameter's
+        return start, numdiff.sample_axes(objective, objective.flat[index][start:stop], steps, offsets)
+    except EvaluationFailed as exc:
+        raise EvaluationFailed(exc.index + start, exc.offset, exc.cause) from exc.cause
 
 
 class WorkerPool:
@@ -77,6 +79,19 @@ class WorkerPool:
         return part, steps(part), samples
 
 
+def _release_free_memory() -> None:
+    """Give the C heap's free pages back to the system before forking (glibc's ``malloc_trim``; elsewhere nothing).
+
+    Pages the parent freed but kept (arrays of the analytic gradient's first calls) are inherited by every
+    worker; when the parent then reuses them for its own arrays, each write copies the page, and the workers go
+    on holding the old contents: a parameter's size or two of garbage for the whole run.
+    """
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):
+        pass
+
+
 @contextlib.contextmanager
 def worker_pool(objectives: Sequence[Objective | None], workers: int, total: int) -> Iterator[WorkerPool | None]:
     """A pool of forked workers sharing ``objectives``, or None when one process will do (or fork is missing)."""
@@ -86,6 +101,7 @@ def worker_pool(objectives: Sequence[Objective | None], workers: int, total: int
     # The BLAS limit is set once here, before the workers fork, and they inherit it: set in each worker, the
     # library scan costs about 0.1 s of CPU, more than a small check saves.
     restore = one_blas_thread()
+    _release_free_memory()
     try:
         with mp.get_context("fork").Pool(workers, initializer=_start_worker, initargs=(tuple(objectives),)) as pool:
             yield WorkerPool(pool, objectives, workers)
