@@ -72,7 +72,7 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size, mismatched=mismatched,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint,
-                       detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, numerical),
+                       detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, _largest(numerical)),
                        analytic=a, numerical=numerical, rel_error=rel,
                        wrong_entries=None if diagnosis.kind == Kind.OK else evidence.mismatched, excess=excess)
 
@@ -104,12 +104,12 @@ def _probe_result(point: Point, index: int, name: str, a: np.ndarray | None, sha
     if located and af is not None:
         detail["entries"] = _entry_values(point, index, name, af, shape, diagnosis.detail["indices"])
     point.counter.advance(size)
-    scaled = None if af is None else measured.prober.directional.scaled(af)
+    scaled = None if af is None else measured.prober.directional.scaled_norm(af)
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size,
                        mismatched=0 if diagnosis.kind in (Kind.OK, Kind.INCONCLUSIVE) else located,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint, detail=detail,
-                       detectable=_detectable(detail["catches_error_norm"], scaled, norm=True))
+                       detectable=_detectable(detail["catches_error_norm"], scaled))
 
 
 def _what_would_decide(diagnosis: Diagnosis, point: Point) -> Diagnosis:
@@ -126,26 +126,25 @@ def _what_would_decide(diagnosis: Diagnosis, point: Point) -> Diagnosis:
     return replace(diagnosis, hint=f"{diagnosis.hint}; what would decide it: {', or '.join(ways)}")
 
 
-def _detectable(tol, gradient, norm: bool = False) -> float:
-    """The smallest error, relative to the gradient's size, the check was sure to catch.
+def _detectable(tol, size: float | None) -> float:
+    """The smallest error, relative to the gradient's ``size``, the check was sure to catch.
 
     Full mode: an error larger than this fraction of the largest entry, in
-    any entry the check could judge. Probe mode: an error vector whose
-    (scaled) norm is this fraction of the gradient's, with the probes'
-    probability.
+    any entry the check could judge (``size``: the largest |entry|). Probe
+    mode: an error vector whose (scaled) norm is this fraction of the
+    gradient's, with the probes' probability (``size``: the scaled norm).
     """
     tol = np.asarray(tol).reshape(-1)
     largest = max((float(np.max(t, where=np.isfinite(t), initial=-np.inf)) for t in (tol[s] for s in chunks(tol.size))),
                   default=-np.inf)
-    largest = None if largest == -np.inf else largest
-    if gradient is None or largest is None:
+    if size is None or largest == -np.inf:
         return float("inf")
-    gradient = np.asarray(gradient).reshape(-1)
-    if norm:
-        size = float(np.sqrt(sum(float(np.dot(gradient[s], gradient[s])) for s in chunks(gradient.size))))
-    else:
-        size = max((float(np.abs(gradient[s]).max()) for s in chunks(gradient.size)), default=0.0)
     return largest / size if size > 0 else float("inf")
+
+
+def _largest(a: np.ndarray) -> float:
+    a = a.reshape(-1)
+    return max((float(np.abs(a[s]).max()) for s in chunks(a.size)), default=0.0)
 
 
 def _entry_values(point: Point, index: int, name: str, af: np.ndarray, shape, indices) -> list[dict[str, Any]]:

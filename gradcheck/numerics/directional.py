@@ -24,12 +24,13 @@ class Directional:
         self.t = float(numdiff.step_size(np.zeros(1), dtype, "central", relative_noise)[0])
         self.evaluations = 0
 
-    def scaled(self, c: np.ndarray) -> np.ndarray:
-        """max(1, |x|)·c per entry, as the directions are scaled, a chunk at a time."""
-        out = np.empty(c.size)
+    def scaled_norm(self, c: np.ndarray) -> float:
+        """‖max(1, |x|)·c‖, the size of ``c`` as the directions are scaled, a chunk at a time."""
+        total = 0.0
         for part in chunks(c.size):
-            out[part] = np.maximum(1.0, np.abs(self.origin[part])) * c[part]
-        return out
+            s = np.maximum(1.0, np.abs(self.origin[part])) * c[part]
+            total += float(s @ s)
+        return float(np.sqrt(total))
 
     def _move(self, w: np.ndarray, t: float) -> None:
         """x = origin + t·w, in place where x is float64 (the same rounding as the sum)."""
