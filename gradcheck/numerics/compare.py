@@ -63,13 +63,27 @@ def same_values(a: np.ndarray, b: np.ndarray) -> bool:
     return True
 
 
+STORED = np.float32  # how a whole parameter's tolerances are kept: to 7 digits, rounded up, in half the memory
+
+
+def stored(tol) -> np.ndarray:
+    """``tol`` as :data:`STORED`, each value rounded up (never a tighter tolerance than the one worked out)."""
+    tol = np.asarray(tol, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        out = tol.astype(STORED)
+    below = out < tol
+    out[below] = np.nextafter(out[below], STORED(np.inf))
+    return out
+
+
 def tolerances(numerical: np.ndarray, error: np.ndarray, analytic_dtype, rtol: float | None = None,
                atol: float = 0.0) -> np.ndarray:
-    """:func:`tolerance` of a whole flat parameter, at the scale of its largest entry, a chunk at a time."""
+    """:func:`tolerance` of a whole flat parameter, at the scale of its largest entry, a chunk at a time, kept as
+    :func:`stored` values."""
     scale = float(np.max([np.abs(numerical[s]).max() for s in chunks(numerical.size)], initial=0.0))  # as one call
-    out = np.empty(numerical.size, dtype=np.float64)
+    out = np.empty(numerical.size, dtype=STORED)
     for s in chunks(numerical.size):
-        out[s] = tolerance(numerical[s], error[s], analytic_dtype, rtol, atol, scale=scale)
+        out[s] = stored(tolerance(numerical[s], error[s], analytic_dtype, rtol, atol, scale=scale))
     return out
 
 
@@ -120,7 +134,8 @@ def compare(analytic, numerical, tol, mismatched=None) -> Comparison:
     """Compare two arrays of one shape entry by entry under ``tol`` (or with the ``mismatched`` entries decided)."""
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numerical, dtype=np.float64)
-    tol = np.asarray(tol, dtype=np.float64)
+    tol = np.asarray(tol)
+    tol = tol if tol.dtype.kind == "f" else tol.astype(np.float64)  # stored tolerances stay as they are
     if mismatched is None:
         mismatched = np.abs(a - n) > tol
     return Comparison(a, n, tol, mismatched)

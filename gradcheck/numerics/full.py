@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import Comparison, chunks, comparable, compare, tolerance, tolerances
+from .compare import Comparison, chunks, comparable, compare, stored, tolerance, tolerances
 from .nearby import Nearby
 from .numdiff import Refined, central, richardson
 from .plan import LOW_PRECISION
@@ -165,8 +165,9 @@ def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, kep
     smooth = found.smooth(point.f0, point.noise, sample) & np.isfinite(found.value)
     now = idx[smooth]
     value[now], error[now] = found.value[smooth], found.error[smooth]
-    tol[now] = tolerance(value[now], error[now], a_dtype, point.options.rtol, point.options.atol, _largest(value))
-    wrong[now] = np.abs(af - value)[now] > tol[now]
+    tol[now] = stored(tolerance(value[now], error[now], a_dtype, point.options.rtol, point.options.atol,
+                                _largest(value)))
+    wrong[now] = np.abs(af[now] - value[now]) > tol[now]
     detail = dict(look.detail)
     by_rule = {rule: np.setdiff1d(indices, now) for rule, indices in look.by_rule.items()}
     for rule, indices in by_rule.items():
@@ -222,7 +223,8 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     """
     idx = np.flatnonzero(mismatched)
     refined, value, error = _remeasure(point, index, name, af, h, idx, value, error, fplus, fminus)
-    tol[idx] = tolerance(value[idx], error[idx], a_dtype, point.options.rtol, point.options.atol, _largest(value))
+    tol[idx] = stored(tolerance(value[idx], error[idx], a_dtype, point.options.rtol, point.options.atol,
+                                _largest(value)))
     diff = np.abs(af[idx] - value[idx])
     still = diff > tol[idx]
     low, high = np.minimum(refined.left, refined.right), np.maximum(refined.left, refined.right)
