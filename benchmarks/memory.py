@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per run; a longer run is stopped and "
                         "reports the peak it had reached")
     args = parser.parse_args(argv)
-    print("| P | tool | extra peak RSS (× parameters) | seconds | said |")
+    print("| P | tool | extra peak memory (× parameters) | seconds | said |")
     print("| ---: | --- | ---: | ---: | --- |")
     for size in args.sizes:
         for tool in args.tools.split(","):
