@@ -10,6 +10,7 @@ from .layers import check_layer, check_network
 from .models import check_model
 from .numerics.numdiff import step_size
 from .report import GradientError, ParamResult, Report
+from .vector import check_hessian, check_hvp, check_jacobian, check_jvp, check_vjp
 
 try:
     __version__ = version("gradcheck")
@@ -26,9 +27,14 @@ __all__ = [
     "assert_gradients",
     "case",
     "check",
+    "check_hessian",
+    "check_hvp",
+    "check_jacobian",
+    "check_jvp",
     "check_layer",
     "check_model",
     "check_network",
+    "check_vjp",
     "step_size",
     "__version__",
 ]

@@ -108,6 +108,9 @@ class Report:
     mode_reason: str = ""  # why this mode ran
     held_fixed: tuple[str, ...] = ()  # a layer's arguments not differentiated: "y (int64 array (5,))"
     not_checked: tuple[str, ...] = ()  # differentiable arguments the backward returned no gradient for
+    subject: str = "gradients"  # what was checked: "gradients", or "Jacobian", "Hessian" … for the other checks
+    unit: str = "parameter"  # what each result is of: a parameter, or a block of a matrix
+    evaluated: str = "loss"  # the function whose evaluations are counted
 
     @property
     def ok(self) -> bool:
@@ -164,6 +167,7 @@ class Report:
             "notes": list(self.notes),
             "held_fixed": list(self.held_fixed),
             "not_checked": list(self.not_checked),
+            "subject": self.subject,
             "parameters": [r.to_dict() for r in self.results],
         }
 

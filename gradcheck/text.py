@@ -42,6 +42,9 @@ class Report(Protocol):
     mode_reason: str
     held_fixed: Sequence[str]
     not_checked: Sequence[str]
+    subject: str
+    unit: str
+    evaluated: str
 
     @property
     def ok(self) -> bool: ...
@@ -81,21 +84,23 @@ def _num(x: float) -> str:
 def verdict(report: Report) -> str:
     """One line: the verdict, the method and the cost."""
     n = len(report.results)
-    noun = "parameter" if n == 1 else "parameters"
-    how = f"{report.method}{', probe mode' if report.mode == 'probe' else ''}, {report.evaluations} loss evaluations"
+    noun = report.unit if n == 1 else report.unit + "s"
+    how = (f"{report.method}{', probe mode' if report.mode == 'probe' else ''}, {report.evaluations} "
+           f"{report.evaluated} evaluations")
     if report.not_checked:
         how += f"; not checked: {', '.join(report.not_checked)} (no gradient returned)"
     unsure = len(report.inconclusive)
     also = f", {unsure} inconclusive" if unsure else ""
     if report.refused:
         return f"no verdict: the loss gives different values at the same point ({how})"
+    subject = report.subject
     if report.ok and not unsure:
-        return f"gradients OK: {'the' if n == 1 else 'all ' + str(n)} {noun} match{'es' if n == 1 else ''} ({how})"
+        return f"{subject} OK: {'the' if n == 1 else 'all ' + str(n)} {noun} match{'es' if n == 1 else ''} ({how})"
     if report.ok:
         matching = n - unsure
-        return f"gradients OK: {matching} of {n} {noun} match{'es' if matching == 1 else ''}{also} ({how})"
+        return f"{subject} OK: {matching} of {n} {noun} match{'es' if matching == 1 else ''}{also} ({how})"
     wrong = len(report.failed)
-    return f"gradients WRONG: {wrong} of {n} {noun} do{'es' if wrong == 1 else ''} not match{also} ({how})"
+    return f"{subject} WRONG: {wrong} of {n} {noun} do{'es' if wrong == 1 else ''} not match{also} ({how})"
 
 
 COLUMNS = ("parameter", "shape", "analytic shape", "kind", "mismatched", "max abs err", "max rel err", "detectable")

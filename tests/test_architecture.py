@@ -27,6 +27,8 @@ LAYERS = [
     ("gradcheck.verdict", ["gradcheck.diagnosis", "gradcheck.numerics", "gradcheck.report"]),
     ("gradcheck.checker", ["gradcheck.verdict", "gradcheck.diagnosis", "gradcheck.numerics", "gradcheck.options",
                            "gradcheck.report", "gradcheck.errors"]),
+    ("gradcheck.vector", ["gradcheck.diagnosis", "gradcheck.numerics", "gradcheck.report", "gradcheck.errors",
+                          "gradcheck.kinds", "gradcheck.indexing"]),
     ("gradcheck.calling", ["gradcheck.errors"]),
     ("gradcheck.adapters", ["gradcheck.calling", "gradcheck.errors"]),
     ("gradcheck.models", ["gradcheck.checker", "gradcheck.errors", "gradcheck.report", "gradcheck.calling",
