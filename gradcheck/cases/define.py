@@ -21,6 +21,10 @@ class Problem:
     With ``network`` (layers with forward/backward, see :func:`gradcheck.check_network`)
     and its ``inputs``, the layers are checked one by one as well, and their
     results follow the parameters' in the report.
+
+    The other derivatives (:mod:`gradcheck.vector`) take ``params`` as their
+    point: ``f`` with one of ``jac``, ``jvp``, ``vjp`` (``Problem(None, None, x,
+    f=f, jac=jac)``), or ``grad`` with ``hvp`` or ``hess``.
     """
 
     loss: Callable | None
@@ -29,6 +33,19 @@ class Problem:
     batch_size: int | None = None
     network: Any = None
     inputs: Any = None
+    f: Callable | None = None
+    jac: Callable | None = None
+    jvp: Callable | None = None
+    vjp: Callable | None = None
+    hvp: Callable | None = None
+    hess: Callable | None = None
+
+    def derivative(self) -> tuple[str, Callable, Callable] | None:
+        """Which other derivative the problem holds: ``(name, function, derivative)``, or None for a gradient."""
+        for name, fn in (("jac", self.f), ("jvp", self.f), ("vjp", self.f), ("hvp", self.grad), ("hess", self.grad)):
+            if getattr(self, name) is not None:
+                return name, fn, getattr(self, name)
+        return None
 
 
 @dataclass(frozen=True)

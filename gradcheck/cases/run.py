@@ -13,6 +13,7 @@ from ..errors import CheckError, one_line
 from ..layers import check_network
 from ..numerics.parallel import one_blas_thread
 from ..report import merge
+from ..vector import check_hessian, check_hvp, check_jacobian, check_jvp, check_vjp
 from . import isolation
 from .define import Case, Problem
 from .discover import load
@@ -60,6 +61,22 @@ def _check_kind_names(c: Case, problem: Problem) -> None:
                          f"they are {names}", expected=names, found=missing)
 
 
+_OTHER = {"jac": check_jacobian, "jvp": check_jvp, "vjp": check_vjp, "hvp": check_hvp, "hess": check_hessian}
+
+
+def _other_derivative(other: tuple[str, Callable, Callable], params: Any, options: dict[str, Any]):
+    """The check of a Jacobian, a product or a Hessian, with the case's options that apply to it."""
+    name, fn, derivative = other
+    if fn is None:
+        needs = "f" if name in ("jac", "jvp", "vjp") else "grad"
+        raise CheckError(f"the Problem has {name}= but no {needs}= to differentiate", expected=needs, found=None)
+    kept = {k: v for k, v in options.items() if k in ("rtol", "atol", "seed", "probes")}
+    if options.get("mode") in ("full", "probe"):
+        kept["mode"] = options["mode"]
+    kept["method"] = "complex-step" if options.get("method") == "complex-step" else "central"
+    return _OTHER[name](fn, derivative, params, **kept)
+
+
 def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None,
              time_limit: float | None = None, strict: bool = False) -> CaseResult:
     """Build the case's Problem, check it, and judge the report against the expectation.
@@ -85,7 +102,10 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
         if time_limit is not None:
             options["time_limit"] = time_limit
         reports = []
-        if problem.loss is not None:
+        other = problem.derivative()
+        if other is not None:
+            reports.append(_other_derivative(other, problem.params, options))
+        elif problem.loss is not None:
             reports.append(check(problem.loss, problem.grad, problem.params, progress=progress, **options))
         if problem.network is not None:
             options.pop("batch_size", None)
@@ -93,8 +113,8 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
             options.pop("time_limit", None)
             reports.append(check_network(problem.network, problem.inputs, **options))
         if not reports:
-            raise CheckError("the Problem has neither a loss nor a network to check", expected="loss or network",
-                             found=None)
+            raise CheckError("the Problem has neither a loss nor a network to check, nor another derivative (jac, "
+                             "jvp, vjp with f; hvp, hess with grad)", expected="loss or network", found=None)
         report = merge(reports)
     except (Exception, SystemExit) as exc:
         return CaseResult(status="error", as_expected=False, error=one_line(exc), traceback=traceback.format_exc(),
