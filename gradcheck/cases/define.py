@@ -59,6 +59,8 @@ class Case:
     kinds: Optional[Dict[str, str]] = None
     options: Dict[str, Any] = field(default_factory=dict)
     doc: str = ""  # the first line of the function's docstring
+    sweep: Dict[str, Any] = field(default_factory=dict)  # this combination's settings, the function's keywords
+    group: str = ""  # the swept case's own name, for each of its combinations
 
 
 @dataclass(frozen=True)
@@ -68,17 +70,34 @@ class CaseSpec:
     expect: Expectation
     kinds: Optional[Dict[str, str]]
     options: Dict[str, Any]
+    sweep: Optional[Dict[str, list]] = None
+    seeds: Optional[int] = None
 
 
 def case(func: Callable | None = None, *, expect: Expectation = "pass", kinds: dict[str, str] | None = None,
-         **options: Any):
+         sweep: dict[str, list] | None = None, seeds: int | None = None, **options: Any):
     """Mark a function returning a :class:`Problem` as a case, expected to "pass", "fail" or be "inconclusive".
 
     ``kinds`` maps parameter names to the diagnosis kind the report must name;
     other keyword arguments are check options (``CHECK_OPTIONS``: method,
     eps, rtol, atol, seed, batch_size, mode, budget, probes, workers) used
     for this case unless the command line overrides them.
+
+    ``sweep={"stride": [1, 2], "pad": [0, 1]}`` makes one case per
+    combination, named ``name[stride=1,pad=0]``, the function called with the
+    combination as keyword arguments; ``seeds=N`` adds ``seed=0 … N−1``, for a
+    function that draws its point from a seed. The expectation holds for
+    every combination, and the run says what the failing ones share.
     """
+    if sweep is not None and (not isinstance(sweep, dict) or not sweep
+                              or not all(isinstance(k, str) and k.isidentifier() for k in sweep)
+                              or not all(isinstance(v, (list, tuple)) and len(v) > 0 for v in sweep.values())):
+        raise ValueError(f"sweep is {sweep!r}; expected a dict of setting names to non-empty lists of values, "
+                         "such as sweep={'stride': [1, 2]}")
+    if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1):
+        raise ValueError(f"seeds is {seeds!r}; expected a whole number of points to draw, at least 1")
+    if sweep is not None and "seed" in sweep and seeds is not None:
+        raise ValueError("sweep names 'seed' and seeds= is given too; give one of them")
     if expect not in EXPECTATIONS:
         raise ValueError(f"expect is {expect!r}; expected 'pass', 'fail' or 'inconclusive'")
     unknown = sorted(set(options) - set(CHECK_OPTIONS))
@@ -92,7 +111,8 @@ def case(func: Callable | None = None, *, expect: Expectation = "pass", kinds: d
                              f"{', '.join(KINDS)} (gradcheck explain lists them)")
 
     def mark(fn: Callable) -> Callable:
-        fn.__gradcheck_case__ = CaseSpec(expect, dict(kinds) if kinds else None, options)
+        fn.__gradcheck_case__ = CaseSpec(expect, dict(kinds) if kinds else None, options,
+                                         {k: list(v) for k, v in sweep.items()} if sweep else None, seeds)
         return fn
 
     return mark(func) if func is not None else mark

@@ -14,6 +14,7 @@ from ..errors import one_line
 from . import isolation
 from .define import Case, CaseSpec
 from .results import CaseResult
+from .sweeps import combinations, label
 
 
 def _files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -55,7 +56,10 @@ def load(path: Path) -> tuple[list[Case], CaseResult | None]:
         spec = getattr(obj, "__gradcheck_case__", None)
         if isinstance(spec, CaseSpec) and getattr(obj, "__module__", None) == module_name:
             doc = (inspect.getdoc(obj) or "").strip().splitlines()
-            found.append(Case(name, file, obj, spec.expect, spec.kinds, spec.options, doc[0] if doc else ""))
+            swept = spec.sweep is not None or spec.seeds is not None
+            for combination in combinations(spec.sweep, spec.seeds):
+                found.append(Case(label(name, combination), file, obj, spec.expect, spec.kinds, spec.options,
+                                  doc[0] if doc else "", combination, name if swept else ""))
     return found, None
 
 

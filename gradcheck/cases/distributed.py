@@ -29,7 +29,7 @@ def _remote(file: str, name: str, overrides: dict[str, Any] | None, timeout: flo
 
 def _failed(c: Case, why: str) -> CaseResult:
     return CaseResult(name=c.name, file=c.file, expect=c.expect, status="error", as_expected=False, kinds=c.kinds,
-                      error=why, doc=c.doc)
+                      error=why, doc=c.doc, sweep=c.sweep or None, group=c.group)
 
 
 def run_on_dask(selected: list[Case], errors: list[CaseResult], address: Any, overrides: dict[str, Any] | None = None,

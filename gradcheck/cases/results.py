@@ -8,6 +8,7 @@ from typing import Any, Literal, Mapping, Optional, Tuple
 from ..report import Report
 from ..text import format_report
 from .define import Expectation
+from .sweeps import SweepSummary, summarize
 
 Status = Literal["pass", "fail", "inconclusive", "error"]
 
@@ -28,11 +29,14 @@ class CaseResult:
     traceback: Optional[str] = field(default=None, repr=False)
     doc: str = ""
     seconds: float = 0.0
+    sweep: Optional[Mapping[str, Any]] = None  # a swept case's combination of settings
+    group: str = ""  # the swept case's own name
 
     def to_dict(self) -> dict[str, Any]:
         report = self.report
         return {
             "name": self.name,
+            "sweep": None if self.sweep is None else dict(self.sweep),
             "file": self.file,
             "expect": self.expect,
             "kinds": None if self.kinds is None else dict(self.kinds),
@@ -66,9 +70,19 @@ class RunReport:
         return {"cases": len(self.cases), "as_expected": expected,
                 "unexpected": len(self.cases) - expected - errors, "errors": errors}
 
+    @property
+    def sweeps(self) -> tuple[SweepSummary, ...]:
+        """Per swept case, in the order first run: what its failing combinations (a gradient wrong) share."""
+        groups: dict[str, list[CaseResult]] = {}
+        for c in self.cases:
+            if c.group:
+                groups.setdefault(c.group, []).append(c)
+        return tuple(summarize(name, [(c.sweep or {}, c.name, c.status == "fail") for c in runs])
+                     for name, runs in groups.items())
+
     def to_dict(self) -> dict[str, Any]:
         return {"version": 1, "complete": self.complete, "cases": [c.to_dict() for c in self.cases],
-                "summary": self.summary}
+                "sweeps": [s.to_dict() for s in self.sweeps], "summary": self.summary}
 
 
 _LABEL = {"pass": "PASS", "fail": "FAIL", "inconclusive": "INCONCLUSIVE", "error": "ERROR"}
@@ -130,7 +144,14 @@ def summary_line(run: RunReport) -> str:
     return text if run.complete else text + " — incomplete run"
 
 
+def sweep_lines(run: RunReport) -> list[str]:
+    """``SWEEPS:`` and a line per swept case: what its failing combinations share, the smallest first."""
+    sweeps = run.sweeps
+    return ["SWEEPS:", *(f"  {s.line()}" for s in sweeps)] if sweeps else []
+
+
 def closing(run: RunReport) -> list[str]:
-    """The end of a run: ``UNEXPECTED:`` and each unexpected case's one line, then the counts."""
+    """The end of a run: the sweeps, ``UNEXPECTED:`` and each unexpected case's one line, then the counts."""
     wrong = [c for c in run.cases if not c.as_expected]
-    return (["UNEXPECTED:", *(f"  {failure_line(c)}" for c in wrong)] if wrong else []) + [summary_line(run)]
+    return (sweep_lines(run) + (["UNEXPECTED:", *(f"  {failure_line(c)}" for c in wrong)] if wrong else [])
+            + [summary_line(run)])

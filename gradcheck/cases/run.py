@@ -88,9 +88,10 @@ def run_case(c: Case, overrides: dict[str, Any] | None = None, progress: Callabl
     "pass" expectation unless ``strict``.
     """
     start = time.perf_counter()
-    base = dict(name=c.name, file=c.file, expect=c.expect, kinds=c.kinds, doc=c.doc)
+    base = dict(name=c.name, file=c.file, expect=c.expect, kinds=c.kinds, doc=c.doc, sweep=c.sweep or None,
+                group=c.group)
     try:
-        problem = _function(c)()
+        problem = _function(c)(**c.sweep)
         if not isinstance(problem, Problem):
             raise CheckError(f"case returned {type(problem).__name__ if problem is not None else 'None'}; "
                              "expected gradcheck.Problem(loss, grad, params)",
@@ -135,7 +136,8 @@ def run_isolated(c: Case, overrides: dict[str, Any] | None = None, timeout: floa
     if outcome.error is None:
         return outcome.value
     return CaseResult(name=c.name, file=c.file, expect=c.expect, status="error", as_expected=False, kinds=c.kinds,
-                      error=outcome.error, traceback=outcome.traceback, doc=c.doc,
+                      error=outcome.error, traceback=outcome.traceback, doc=c.doc, sweep=c.sweep or None,
+                      group=c.group,
                       seconds=time.perf_counter() - start)
 
 

@@ -39,6 +39,8 @@ def to_junit(run: RunReport, suite: str = "gradcheck") -> str:
                          errors=str(s["errors"]), skipped="0", time=f"{total:.3f}")
     props = ET.SubElement(node, "properties")
     ET.SubElement(props, "property", name="complete", value=str(run.complete).lower())
+    for sweep in run.sweeps:  # what each swept case's failing combinations share
+        ET.SubElement(props, "property", name=_xml_text(f"sweep {sweep.case}"), value=_xml_text(sweep.line()))
     for c in run.cases:
         classname = _module(c.file)
         case = ET.SubElement(node, "testcase", classname=_xml_text(classname), name=_xml_text(c.name),
@@ -74,6 +76,7 @@ def to_markdown(run: RunReport) -> str:
     unexpected = [c for c in run.cases if not c.as_expected]
     lines = ["## gradcheck", "", summary_line(run), ""]
     lines += [f"- ❌ {_cell(failure_line(c))}" for c in unexpected] + ([""] if unexpected else [])
+    lines += [f"- sweep: {_cell(s.line())}" for s in run.sweeps] + ([""] if run.sweeps else [])
     lines += ["| case | file | expect | result | what it found | as expected |",
               "| --- | --- | --- | --- | --- | --- |"]
     for c in run.cases:
@@ -105,6 +108,9 @@ def to_html(run: RunReport) -> str:
     if unexpected:
         parts.append('<ul class="unexpected">' + "".join(f"<li class=\"wrong\">{html.escape(failure_line(c))}</li>"
                                                      for c in unexpected) + "</ul>")
+    if run.sweeps:
+        parts.append('<ul class="sweeps">' + "".join(f"<li>{html.escape(s.line())}</li>" for s in run.sweeps)
+                     + "</ul>")
     outcomes = ["all", "unexpected", "as-expected", "error"]
     parts.append('<p class="filter">show: ' + " ".join(
         f'<button type="button" onclick="gcFilter(\'{o}\')">{o}</button>' for o in outcomes) + "</p>")

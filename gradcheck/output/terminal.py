@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import text
-from ..cases.results import CaseResult, RunReport, closing
+from ..cases.results import CaseResult, RunReport, closing, sweep_lines
 from ..cases.results import brief as brief_line
 from ..kinds import Kind
 from ..report import ParamResult, Report
@@ -148,9 +148,11 @@ def brief(c: CaseResult) -> Table:
 
 
 def summary(run: RunReport) -> Text:
-    """The unexpected cases in one line each, then the counts."""
-    lines = closing(run)
-    text = Text("\n".join(lines[:-1]) + ("\n" if len(lines) > 1 else ""), style="bold red")
+    """What the sweeps' failing combinations share, the unexpected cases in one line each, then the counts."""
+    sweeps = sweep_lines(run)
+    lines = closing(run)[len(sweeps):]
+    text = Text("\n".join(sweeps) + "\n" if sweeps else "")
+    text.append("\n".join(lines[:-1]) + ("\n" if len(lines) > 1 else ""), style="bold red")
     text.append(lines[-1], style="bold green" if run.ok else "bold red")
     return text
 

@@ -1,0 +1,94 @@
+"""Sweeps: a case run at every combination of its settings, and what the failing combinations have in common."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+SEED = "seed"  # the setting ``seeds=N`` sweeps: the case function is called with seed=0 … N−1
+
+
+def combinations(sweep: Mapping[str, Sequence[Any]] | None, seeds: int | None) -> list[dict[str, Any]]:
+    """Every combination of the settings, in the order given (the last setting varies fastest); one empty
+    combination when there is nothing to sweep."""
+    axes = dict(sweep or {})
+    if seeds is not None:
+        axes[SEED] = list(range(seeds))
+    if not axes:
+        return [{}]
+    return [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+
+
+def label(name: str, combination: Mapping[str, Any]) -> str:
+    """``case[stride=2,pad=0,batch=1]``: a combination's case name."""
+    return f"{name}[{','.join(f'{k}={v}' for k, v in combination.items())}]" if combination else name
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """One swept case: its combinations, the failing ones (smallest first), and what those share."""
+
+    case: str
+    combinations: int
+    failing: tuple[str, ...]
+    shared: str  # "fails exactly when stride = 2", "passes every combination", …
+
+    def line(self) -> str:
+        if not self.failing:
+            return f"{self.case}: {self.shared}"
+        return (f"{self.case}: {self.shared} ({len(self.failing)} of {self.combinations} combinations fail; "
+                f"the smallest first: {', '.join(self.failing)})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case, "combinations": self.combinations, "failing": list(self.failing),
+                "shared": self.shared}
+
+
+def summarize(case: str, runs: Sequence[tuple[Mapping[str, Any], str, bool]]) -> SweepSummary:
+    """``runs``: (combination, its case name, whether a gradient was wrong there), in sweep order."""
+    axes: dict[str, list[Any]] = {}
+    for combination, _, _ in runs:
+        for key, value in combination.items():
+            if value not in axes.setdefault(key, []):
+                axes[key].append(value)
+    failing = [(c, name) for c, name, wrong in runs if wrong]
+    failing.sort(key=lambda item: tuple(axes[k].index(v) for k, v in item[0].items()))
+    names = tuple(name for _, name in failing)
+    return SweepSummary(case, len(runs), names, _shared(axes, [c for c, _, _ in runs], [c for c, _ in failing]))
+
+
+def _shared(axes: dict[str, list[Any]], every: list[Mapping[str, Any]], failing: list[Mapping[str, Any]]) -> str:
+    """The simplest condition on the settings that holds exactly for the failing combinations."""
+    if not failing:
+        return f"passes every combination ({len(every)})"
+    if len(failing) == len(every):
+        return "fails for every combination"
+    wrong = {_key(c) for c in failing}
+
+    def exactly(condition) -> bool:
+        return {_key(c) for c in every if condition(c)} == wrong
+
+    for key, values in axes.items():
+        for size in range(1, len(values)):
+            for chosen in itertools.combinations(values, size):
+                if exactly(lambda c, key=key, chosen=chosen: c[key] in chosen):
+                    return f"fails exactly when {_condition(key, chosen, values)}"
+    for (k1, v1s), (k2, v2s) in itertools.combinations(axes.items(), 2):
+        for v1, v2 in itertools.product(v1s, v2s):
+            if exactly(lambda c, k1=k1, v1=v1, k2=k2, v2=v2: c[k1] == v1 and c[k2] == v2):
+                return f"fails exactly when {k1} = {v1} and {k2} = {v2}"
+    return "no one or two settings tell the failing combinations from the others"
+
+
+def _condition(key: str, chosen: tuple, values: list) -> str:
+    if len(chosen) == 1:
+        return f"{key} = {chosen[0]}"
+    if len(values) - len(chosen) == 1:
+        other = next(v for v in values if v not in chosen)
+        return f"{key} ≠ {other}"
+    return f"{key} is {', '.join(map(str, chosen[:-1]))} or {chosen[-1]}"
+
+
+def _key(combination: Mapping[str, Any]) -> tuple:
+    return tuple((k, repr(v)) for k, v in combination.items())
