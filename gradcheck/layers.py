@@ -15,9 +15,53 @@ from .diagnosis import activation_fingerprint
 from .errors import CheckError
 from .numerics.randomness import Randomness
 from .options import CheckOptions
-from .report import Report
+from .report import Report, merge
+from .sweeps import SEED, combinations, default_sizes, label, summarize
 
 CHECK_OPTIONS = frozenset(f.name for f in fields(CheckOptions)) | {"time_limit", "progress"}
+
+
+def _settings(build: Callable, sweep: Mapping[str, list] | None) -> list[dict[str, Any]]:
+    """Every combination of ``sweep`` and of default sizes for ``build``'s other parameters (``seed`` = 0)."""
+    params = inspect.signature(build).parameters
+    open_ended = any(p.kind == p.VAR_KEYWORD for p in params.values())
+    unknown = [k for k in (sweep or {}) if k not in params and not open_ended]
+    if unknown:
+        raise CheckError(f"sweep names {unknown}, which build does not take; it takes {list(params)}",
+                         expected=list(params), found=unknown)
+    sizes = [n for n, p in params.items() if n not in (sweep or {}) and n != SEED and p.default is p.empty
+             and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    seed = {SEED: 0} if SEED in params and SEED not in (sweep or {}) else {}
+    return [{**c, **s, **seed} for c in combinations(sweep, None) for s in default_sizes(sizes)]
+
+
+def _swept(forward: Any, backward: Callable | None, args: tuple, wrt: Any, build: Callable | None,
+           sweep: Mapping[str, list] | None, kwargs: dict) -> Report:
+    """:func:`check_layer` at every combination of settings, one report, with what the failing ones share."""
+    if build is None:
+        raise CheckError("sweep= needs build=: a function of the settings that returns the layer's arguments",
+                         expected="build", found=None)
+    if args:
+        raise CheckError("with build=, the layer's arguments come from build(...); give no others",
+                         expected="no arguments", found=f"{len(args)} argument(s)")
+    reports, runs = [], []
+    for setting in _settings(build, sweep):
+        shown = {k: v for k, v in setting.items() if k != SEED or SEED in (sweep or {})}  # the filled-in seed aside
+        tag = label("", shown)
+        try:
+            built = build(**setting)
+        except Exception as exc:
+            raise CheckError(f"build{tag} raised {type(exc).__name__}: {exc}", expected="the layer's arguments",
+                             found=type(exc).__name__) from exc
+        a, kw = (tuple(built), {}) if isinstance(built, (tuple, list)) else \
+            ((), dict(built)) if isinstance(built, Mapping) else ((built,), {})
+        report = check_layer(forward, backward, *a, wrt=wrt, **kw, **kwargs)
+        reports.append(replace(report, results=tuple(replace(r, name=f"{r.name} {tag}") for r in report.results)))
+        runs.append((shown, tag, not report.ok))
+    merged = merge(reports)
+    name = getattr(forward, "__name__", type(forward).__name__)
+    return replace(merged, diagnosis=summarize(name, runs).line(), held_fixed=tuple(dict.fromkeys(merged.held_fixed)),
+                   not_checked=tuple(dict.fromkeys(merged.not_checked)))
 
 
 def _old_form(forward: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict] | None:
@@ -46,7 +90,8 @@ def _old_form(forward: Callable, args: tuple, kwargs: dict) -> tuple[tuple, dict
     return (spread, dict(params)) if set(params) <= names else None
 
 
-def check_layer(forward: Any, backward: Callable | None = None, *args: Any, wrt: Any = None, **kwargs: Any) -> Report:
+def check_layer(forward: Any, backward: Callable | None = None, *args: Any, wrt: Any = None,
+                build: Callable | None = None, sweep: Mapping[str, list] | None = None, **kwargs: Any) -> Report:
     """Check a layer's backward against finite differences of its forward, called the way you call your forward.
 
     ``check_layer(conv_forward_naive, conv_backward_naive, x, w, b, conv_param)`` passes the arguments to
@@ -66,7 +111,15 @@ def check_layer(forward: Any, backward: Callable | None = None, *args: Any, wrt:
     A seeded random upstream gradient per output turns the layer into the scalar Σ⟨u_i, out_i⟩, whose gradient
     is backward(u). A forward that draws from numpy's global random state (a dropout mask from np.random) sees the
     same draws at every evaluation (see :func:`gradcheck.check`); the state is left as found.
+
+    With ``build``, a function of settings that returns the layer's arguments (a tuple, a dict of keyword
+    arguments, or one array), the layer is checked at every combination of ``sweep`` (``{"stride": [1, 2]}``)
+    and of default sizes for ``build``'s other parameters (see :func:`gradcheck.sweeps.default_sizes`; a
+    parameter ``seed`` is given 0). The results are named ``w [stride=2,batch=1]`` and the report's diagnosis
+    says what the failing combinations share.
     """
+    if build is not None or sweep is not None:
+        return _swept(forward, backward, args, wrt, build, sweep, kwargs)
     options = {k: kwargs.pop(k) for k in list(kwargs) if k in CHECK_OPTIONS}
     seed = options.setdefault("seed", 0)
     randomness = Randomness()

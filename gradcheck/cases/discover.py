@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..errors import one_line
+from ..sweeps import combinations, label
 from . import isolation
 from .define import Case, CaseSpec
 from .results import CaseResult
-from .sweeps import combinations, label
 
 
 def _files(paths: Iterable[str | Path]) -> Iterator[Path]:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping, Optional, Tuple
 
 from ..report import Report
+from ..sweeps import SweepSummary, summarize
 from ..text import format_report
 from .define import Expectation
-from .sweeps import SweepSummary, summarize
 
 Status = Literal["pass", "fail", "inconclusive", "error"]
 

@@ -7,8 +7,8 @@ import pytest
 
 from gradcheck import cases
 from gradcheck.cases.results import RunReport, closing
-from gradcheck.cases.sweeps import combinations, label, summarize
 from gradcheck.output.files import to_json, to_junit, to_markdown
+from gradcheck.sweeps import combinations, label, summarize
 
 CONV = '''
 import numpy as np

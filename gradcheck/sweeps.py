@@ -53,7 +53,7 @@ def summarize(case: str, runs: Sequence[tuple[Mapping[str, Any], str, bool]]) ->
             if value not in axes.setdefault(key, []):
                 axes[key].append(value)
     failing = [(c, name) for c, name, wrong in runs if wrong]
-    failing.sort(key=lambda item: tuple(axes[k].index(v) for k, v in item[0].items()))
+    failing.sort(key=lambda item: _size(item[0], axes))
     names = tuple(name for _, name in failing)
     return SweepSummary(case, len(runs), names, _shared(axes, [c for c, _, _ in runs], [c for c, _ in failing]))
 
@@ -90,5 +90,26 @@ def _condition(key: str, chosen: tuple, values: list) -> str:
     return f"{key} is {', '.join(map(str, chosen[:-1]))} or {chosen[-1]}"
 
 
+def _size(combination: Mapping[str, Any], axes: dict[str, list[Any]]) -> tuple:
+    """How small a combination is: the sum of its numbers, then its values (their place in the sweep for others)."""
+    values = [v if isinstance(v, (int, float)) and not isinstance(v, bool) else axes[k].index(v)
+              for k, v in combination.items()]
+    return (sum(values), tuple(values))
+
+
 def _key(combination: Mapping[str, Any]) -> tuple:
     return tuple((k, repr(v)) for k, v in combination.items())
+
+
+def default_sizes(names: Sequence[str]) -> list[dict[str, int]]:
+    """Sizes for the axes ``names`` that catch the usual slips: distinct sizes on every axis (where a transpose
+    would otherwise go unseen), all odd, all even, and size 1 on each axis in turn (batch 1, where broadcasting
+    hides a missing reduction)."""
+    k = len(names)
+    if not k:
+        return [{}]
+    distinct = list(range(2, 2 + k))
+    rows = [distinct, list(range(3, 3 + 2 * k, 2)), list(range(2, 2 + 2 * k, 2))]
+    rows += [distinct[:i] + [1] + distinct[i + 1:] for i in range(k)]
+    unique = list(dict.fromkeys(tuple(r) for r in rows))
+    return [dict(zip(names, r)) for r in unique]
