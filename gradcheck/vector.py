@@ -27,7 +27,7 @@ from .report import ParamResult, Report
 __all__ = ["check_hessian", "check_hvp", "check_jacobian", "check_jvp", "check_vjp"]
 
 _BUDGET = 5.0  # seconds of evaluations a full (entry by entry) check may take in mode="auto"
-_METHODS = ("central", "complex-step")
+_METHODS = ("central", "richardson", "complex-step", "auto")  # as check's; every difference here is extrapolated
 
 
 def check_jacobian(f: Callable, jac: Callable, x, *, method: str = "central", rtol: float | None = None,
@@ -36,11 +36,11 @@ def check_jacobian(f: Callable, jac: Callable, x, *, method: str = "central", rt
     fn, x = _start(f, x, method, mode, probes)
     a = _call(jac, (x.copy(),), "jac")
     if _full(fn, mode, x.size):
-        numerical, error = jacobian(fn, method)
+        numerical, error = jacobian(fn, _method(method))
         result = _judge("jac", a, numerical, error, rtol, atol, outputs=fn.y.ndim)
         return _report((result,), method, fn.calls, "full", "Jacobian")
     directions = _directions(x, seed, probes)
-    measured = [along(fn, w, method) for w in directions]
+    measured = [along(fn, w, _method(method)) for w in directions]
     a = np.asarray(a)
     products = None
     if a.shape == fn.y.shape + x.shape:
@@ -56,13 +56,13 @@ def check_jvp(f: Callable, jvp: Callable, x, *, method: str = "central", rtol: f
     v, or (``mode="full"``) the Jacobian it gives column by column, ``jvp(x, e_j)``, entry by entry."""
     fn, x = _start(f, x, method, mode, probes)
     if _full(fn, mode, x.size):
-        numerical, error = jacobian(fn, method)
+        numerical, error = jacobian(fn, _method(method))
         columns = [np.asarray(_call(jvp, (x.copy(), e), "jvp")) for e in _basis(x)]
         a = _stack_last(columns, fn.y.shape, x.shape)
         result = _judge("jvp", a, numerical, error, rtol, atol, outputs=fn.y.ndim)
         return _report((result,), method, fn.calls, "full", "Jacobian-vector products")
     directions = _directions(x, seed, probes)
-    measured = [along(fn, w, method) for w in directions]
+    measured = [along(fn, w, _method(method)) for w in directions]
     products = [np.asarray(_call(jvp, (x.copy(), w.copy()), "jvp")) for w in directions]
     a = np.stack(products) if all(p.shape == fn.y.shape for p in products) else None
     result = _judge("jvp", a, np.stack([m[0] for m in measured]), np.stack([m[1] for m in measured]), rtol, atol,
@@ -76,7 +76,7 @@ def check_vjp(f: Callable, vjp: Callable, x, *, method: str = "central", rtol: f
     random u and w, or (``mode="full"``) the Jacobian it gives row by row, ``vjp(x, e_i)``, entry by entry."""
     fn, x = _start(f, x, method, mode, probes)
     if _full(fn, mode, x.size):
-        numerical, error = jacobian(fn, method)
+        numerical, error = jacobian(fn, _method(method))
         rows = [np.asarray(_call(vjp, (x.copy(), e), "vjp")) for e in _basis(fn.y)]
         a = np.stack(rows).reshape(fn.y.shape + rows[0].shape) if all(r.shape == x.shape for r in rows) else None
         result = _judge("vjp", a, numerical, error, rtol, atol, outputs=fn.y.ndim, expected=f"shape {x.shape}",
@@ -89,7 +89,7 @@ def check_vjp(f: Callable, vjp: Callable, x, *, method: str = "central", rtol: f
     fits = all(p.shape == x.shape for p in products)
     slopes, errors, analytic = [], [], []
     for u, w, p in zip(cotangents, directions, products):
-        d, e = along(fn, w, method)
+        d, e = along(fn, w, _method(method))
         slopes.append(float(np.sum(u * d)))
         errors.append(float(np.sum(np.abs(u) * e)))
         analytic.append(float(np.sum(p * w)) if fits else np.nan)
@@ -151,7 +151,7 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
     _check_options(method, mode, probes)
     full = mode == "full" or (mode == "auto" and x.size <= 256)
     if full:
-        numerical, error = jacobian(fn, method)
+        numerical, error = jacobian(fn, _method(method))
         columns = [flat(_call(hvp, (p.build(split(x.copy())), p.build(split(e))), "hvp"), "hvp") for e in _basis(x)]
         a = np.stack(columns, axis=1)
         starts = np.concatenate([[0], np.cumsum(sizes)])
@@ -164,7 +164,7 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
                                       error[block].reshape(shape), rtol, atol, outputs=p.arrays[i].ndim))
         return _report(tuple(results), method, fn.calls, "full", "Hessian-vector products", "grad")
     directions = _directions(x, seed, probes)
-    measured = [along(fn, w, method) for w in directions]
+    measured = [along(fn, w, _method(method)) for w in directions]
     products = [flat(_call(hvp, (p.build(split(x.copy())), p.build(split(w.copy()))), "hvp"), "hvp")
                 for w in directions]
     results = []
@@ -189,6 +189,12 @@ def _check_options(method: str, mode: str, probes: int) -> None:
                          found=mode)
     if not isinstance(probes, int) or probes < 1:
         raise CheckError(f"probes is {probes!r}; expected at least 1 direction", expected=">= 1", found=probes)
+
+
+def _method(method: str) -> str:
+    """The differences to take: the complex step when asked for, else central differences at two steps,
+    extrapolated (Richardson), which is what "central", "richardson" and "auto" get here."""
+    return "complex-step" if method == "complex-step" else "central"
 
 
 def _start(f: Callable, x, method: str, mode: str, probes: int) -> tuple[VectorFunction, np.ndarray]:

@@ -73,7 +73,7 @@ def _other_derivative(other: tuple[str, Callable, Callable], params: Any, option
     kept = {k: v for k, v in options.items() if k in ("rtol", "atol", "seed", "probes")}
     if options.get("mode") in ("full", "probe"):
         kept["mode"] = options["mode"]
-    kept["method"] = "complex-step" if options.get("method") == "complex-step" else "central"
+    kept["method"] = options.get("method", "central")
     return _OTHER[name](fn, derivative, params, **kept)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from gradcheck import cases
 from gradcheck.cases.results import RunReport, closing
-from gradcheck.output.files import to_json, to_junit, to_markdown
+from gradcheck.output.files import to_html, to_json, to_junit, to_markdown
 from gradcheck.sweeps import combinations, label, summarize
 
 CONV = '''
@@ -99,6 +99,7 @@ def test_every_renderer_says_what_the_failing_combinations_share(tmp_path):
     assert data["summary"]["cases"] == 18
     assert f"- sweep: {line}" in to_markdown(report)
     assert 'name="sweep conv1d"' in to_junit(report)
+    assert '<ul class="sweeps"><li>conv1d: fails exactly when stride = 2' in to_html(report)
 
 
 def test_combinations_vary_the_last_setting_fastest_and_seeds_add_a_seed():
