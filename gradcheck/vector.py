@@ -102,9 +102,25 @@ def check_hessian(grad: Callable, hess: Callable, x, *, method: str = "central",
                   atol: float = 0.0, seed: int = 0, mode: str = "full", probes: int = 8) -> Report:
     """Compare ``hess(x)``, the Hessian of one array with shape ``x.shape + x.shape``, with finite differences of
     ``grad`` column by column, and say whether it is symmetric."""
-    report = check_jacobian(grad, hess, x, method=method, rtol=rtol, atol=atol, seed=seed, mode=mode, probes=probes)
+    shape = np.shape(x)
+    flipped: list[tuple] = []
+
+    def hess_as_given(v):
+        h = np.asarray(hess(v))
+        if len(shape) == 2 and shape[0] != shape[1] and h.shape == shape[::-1] * 2:  # the Hessian of xᵀ
+            flipped.append(h.shape)
+            return h.transpose(1, 0, 3, 2)
+        return h
+
+    report = check_jacobian(grad, hess_as_given, x, method=method, rtol=rtol, atol=atol, seed=seed, mode=mode,
+                            probes=probes)
     result = report.results[0]
     result = replace(result, name=result.name.replace("jac", "hess"))
+    if flipped:
+        said = (f"the Hessian is returned for the transpose of x, shape {flipped[0]}, where x has shape {shape}: "
+                f"return it with shape {shape * 2}")
+        result = replace(result, ok=False, kind=Kind.TRANSPOSED, hint=said) if result.ok else \
+            replace(result, hint=f"{result.hint}; {said}")
     a = result.analytic
     if a is None or np.shape(a) != 2 * np.shape(x):  # probe mode, or no Hessian to look at
         return _report((result,), method, report.evaluations, report.mode, "Hessian", "grad")
@@ -139,12 +155,27 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
         return [part.reshape(a.shape) for part, a in zip(np.split(v, cuts), p.arrays)]
 
     def flat(structure: Any, what: str) -> np.ndarray:
-        found, _, _ = p.read_grads(structure, what)
+        return joined(p.read_grads(structure, what)[0], what)
+
+    def joined(found: list, what: str) -> np.ndarray:
         if any(g is None or g.shape != a.shape for g, a in zip(found, p.arrays)):
             shapes = [a.shape for a in p.arrays]
             raise CheckError(f"{what} returned arrays of other shapes than the parameters' {shapes}",
                              expected=shapes, found=[None if g is None else g.shape for g in found])
         return np.concatenate([np.asarray(g).reshape(-1) for g in found])  # in the gradient's own dtype
+
+    transposed: dict[str, tuple] = {}  # parameters whose H·v came back as the transpose of their shape
+
+    def product(structure: Any) -> np.ndarray:
+        """``flat`` of hvp's result, a 2-D parameter's block taken back from its transpose (and noted)."""
+        found = p.read_grads(structure, "hvp")[0]
+        fixed = []
+        for name, g, a in zip(p.names, found, p.arrays):
+            if g is not None and a.ndim == 2 and g.shape == a.shape[::-1] != a.shape:
+                transposed[str(name)] = g.shape
+                g = g.T
+            fixed.append(g)
+        return joined(fixed, "hvp")
 
     x = np.concatenate([np.asarray(a).reshape(-1) for a in p.arrays])  # in the parameters' dtype
     fn = VectorFunction(lambda v: flat(_call(grad, (p.build(split(v)),), "grad"), "grad"), x, "grad")
@@ -152,7 +183,7 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
     full = mode == "full" or (mode == "auto" and x.size <= 256)
     if full:
         numerical, error = jacobian(fn, _method(method))
-        columns = [flat(_call(hvp, (p.build(split(x.copy())), p.build(split(e))), "hvp"), "hvp") for e in _basis(x)]
+        columns = [product(_call(hvp, (p.build(split(x.copy())), p.build(split(e))), "hvp")) for e in _basis(x)]
         a = np.stack(columns, axis=1)
         starts = np.concatenate([[0], np.cumsum(sizes)])
         results = []
@@ -162,11 +193,11 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
                 shape = p.arrays[i].shape + p.arrays[j].shape
                 results.append(_judge(f"{out},{into}", a[block].reshape(shape), numerical[block].reshape(shape),
                                       error[block].reshape(shape), rtol, atol, outputs=p.arrays[i].ndim))
+        results = [_as_transposed(r, transposed, p) for r in results]
         return _report(tuple(results), method, fn.calls, "full", "Hessian-vector products", "grad")
     directions = _directions(x, seed, probes)
     measured = [along(fn, w, _method(method)) for w in directions]
-    products = [flat(_call(hvp, (p.build(split(x.copy())), p.build(split(w.copy()))), "hvp"), "hvp")
-                for w in directions]
+    products = [product(_call(hvp, (p.build(split(x.copy())), p.build(split(w.copy()))), "hvp")) for w in directions]
     results = []
     for i, name in enumerate(p.names):
         part = slice(int(np.sum(sizes[:i])), int(np.sum(sizes[:i + 1])))
@@ -175,7 +206,21 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
                               np.stack([m[0][part] for m in measured]).reshape(shape),
                               np.stack([m[1][part] for m in measured]).reshape(shape), rtol, atol,
                               along_directions=True))
+    results = [_as_transposed(r, transposed, p) for r in results]
     return _report(tuple(results), method, fn.calls, "probe", "Hessian-vector products", "grad")
+
+
+def _as_transposed(result: ParamResult, transposed: dict[str, tuple], p) -> ParamResult:
+    """A result whose parameter's H·v came back transposed: ``transposed`` when its values are right so, and the
+    shape said in the hint either way."""
+    name = result.name.split(",")[0]
+    if name not in transposed:
+        return result
+    shape = dict(zip(map(str, p.names), (a.shape for a in p.arrays)))[name]
+    said = f"hvp returns the product for {name!r} transposed, shape {transposed[name]}, where it has shape {shape}"
+    if result.ok:
+        return replace(result, ok=False, kind=Kind.TRANSPOSED, hint=f"{said}: return it with shape {shape}")
+    return replace(result, hint=f"{result.hint}; {said}")
 
 
 # ---------------------------------------------------------------------------------------------------------------

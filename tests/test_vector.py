@@ -170,3 +170,36 @@ def test_every_renderer_reads_a_jacobian_report():
     data = json.loads(json.dumps(report.to_dict()))
     assert data["parameters"][0]["kind"] == "wrong-values"
     assert "<table" in report._repr_html_()
+
+
+MATRIX = RNG.normal(size=(2, 3))  # a non-square parameter, whose transpose has another shape
+
+
+def matrix_grad(x):
+    return (Q6 @ x.reshape(-1)).reshape(2, 3)
+
+
+Q6 = (lambda m: m @ m.T)(RNG.normal(size=(6, 6)))
+
+
+def test_a_hessian_returned_for_the_transposed_parameter_is_named_transposed():
+    right = check_hessian(matrix_grad, lambda x: Q6.reshape(2, 3, 2, 3), MATRIX)
+    wrong = check_hessian(matrix_grad, lambda x: Q6.reshape(2, 3, 2, 3).transpose(1, 0, 3, 2), MATRIX)
+    assert right.ok
+    assert wrong["hess"].kind == "transposed"
+    assert wrong["hess"].hint == ("the Hessian is returned for the transpose of x, shape (3, 2, 3, 2), where x has "
+                                  "shape (2, 3): return it with shape (2, 3, 2, 3)")
+
+
+@pytest.mark.parametrize("mode, name", [("full", "W,W"), ("probe", "W")])
+def test_a_hessian_vector_product_returned_transposed_is_named_transposed(mode, name):
+    def grad_w(p):
+        return {"W": matrix_grad(p["W"])}
+
+    def hvp_transposed(p, v):
+        return {"W": (Q6 @ v["W"].reshape(-1)).reshape(2, 3).T}
+
+    report = check_hvp(grad_w, hvp_transposed, {"W": MATRIX}, mode=mode)
+    assert report[name].kind == "transposed"
+    assert report[name].hint == ("hvp returns the product for 'W' transposed, shape (3, 2), where it has shape (2, 3): "
+                                 "return it with shape (2, 3)")
