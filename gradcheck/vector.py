@@ -337,10 +337,12 @@ def _judge(name: str, analytic, numerical: np.ndarray, error: np.ndarray, rtol: 
 
 def _kind(a, numerical, evidence, mismatched, outputs, what) -> tuple[Kind, str, dict]:
     if evidence.matches(-a):
-        return Kind.SIGN_FLIPPED, f"{what} returned is the negative of the finite differences in every entry", {}
+        return (Kind.SIGN_FLIPPED, f"{what} returned {_be(what)} the negative of the finite differences in every "
+                "entry", {})
     k, support = evidence.scale(a)
     if support and abs(k - 1.0) > 1e-3 and evidence.matches_scaled(a, k):
-        return Kind.SCALED, f"{what} returned is {k:.6g} times the finite differences in every entry", {"scale": k}
+        return (Kind.SCALED, f"{what} returned {_be(what)} {k:.6g} times the finite differences in every entry",
+                {"scale": k})
     if outputs is not None and a.ndim == 2 and a.shape[0] == a.shape[1] and evidence.matches(a.T):
         return Kind.TRANSPOSED, ("the matrix returned is the transpose of the finite differences: J[i, j] must be "
                                  "∂f_i/∂x_j, output i by input j"), {}
@@ -351,6 +353,10 @@ def _kind(a, numerical, evidence, mismatched, outputs, what) -> tuple[Kind, str,
                                    f"{a.shape[outputs:]})"), detail
     where, detail = locate(mismatched)
     return Kind.WRONG_VALUES, f"wrong values along the directions: {where}", detail
+
+
+def _be(what: str) -> str:
+    return "are" if what.startswith("the products") else "is"
 
 
 def _result(name: str, kind: Kind, shape, got, size: int, hint: str) -> ParamResult:
