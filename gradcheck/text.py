@@ -232,7 +232,8 @@ def one_line(report: Report) -> str:
         return "no verdict: the loss is not deterministic"
     wrong = [f"{r.name} {r.kind}" for r in report.failed]
     unsure = [f"{r.name} inconclusive" for r in report.inconclusive]
-    return ", ".join(wrong + unsure) or "all gradients match"
+    return ", ".join(wrong + unsure) or ("all gradients match" if report.subject == "gradients" else
+                                          f"{report.subject}: every {report.unit} matches")
 
 
 def failure(r: ParamResult, verbose: bool = False) -> list[str]:

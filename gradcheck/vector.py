@@ -59,7 +59,8 @@ def check_jvp(f: Callable, jvp: Callable, x, *, method: str = "central", rtol: f
         numerical, error = jacobian(fn, _method(method))
         columns = [np.asarray(_call(jvp, (x.copy(), e), "jvp")) for e in _basis(x)]
         a = _stack_last(columns, fn.y.shape, x.shape)
-        result = _judge("jvp", a, numerical, error, rtol, atol, outputs=fn.y.ndim)
+        result = _judge("jvp", a, numerical, error, rtol, atol, outputs=fn.y.ndim, expected=f"shape {fn.y.shape}",
+                        found=columns[0].shape if columns else None)
         return _report((result,), method, fn.calls, "full", "Jacobian-vector products")
     directions = _directions(x, seed, probes)
     measured = [along(fn, w, _method(method)) for w in directions]
@@ -158,7 +159,11 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
         return joined(p.read_grads(structure, what)[0], what)
 
     def joined(found: list, what: str) -> np.ndarray:
-        if any(g is None or g.shape != a.shape for g, a in zip(found, p.arrays)):
+        missing = [str(n) for n, g in zip(p.names, found) if g is None]
+        if missing:
+            raise CheckError(f"{what} returned no array for {missing}; expected one per parameter, keyed by its name "
+                             "(or d<name>) as the parameters are", expected=[str(n) for n in p.names], found=missing)
+        if any(g.shape != a.shape for g, a in zip(found, p.arrays)):
             shapes = [a.shape for a in p.arrays]
             raise CheckError(f"{what} returned arrays of other shapes than the parameters' {shapes}",
                              expected=shapes, found=[None if g is None else g.shape for g in found])
@@ -248,6 +253,9 @@ def _start(f: Callable, x, method: str, mode: str, probes: int) -> tuple[VectorF
     if x.dtype.kind not in "fiu":
         raise CheckError(f"x is a {x.dtype} array; expected a float array", expected="float array", found=str(x.dtype))
     x = x.astype(np.float64) if x.dtype.kind != "f" else x
+    if not np.all(np.isfinite(x)):
+        raise CheckError("x holds nan or inf; a derivative can only be checked at a finite point",
+                         expected="finite values", found="nan or inf")
     fn = VectorFunction(f, x)
     return fn, fn.x
 
@@ -296,6 +304,12 @@ def _judge(name: str, analytic, numerical: np.ndarray, error: np.ndarray, rtol: 
     shape = numerical.shape
     size = numerical.size
     what = "the products along the probe directions" if along_directions else "the matrix"
+    if analytic is not None and not (isinstance(analytic, np.ndarray) or np.asarray(analytic).dtype.kind in "fiuc"):
+        return _result(name, Kind.SHAPE_MISMATCH, shape, None, size,
+                       hint=f"returned a {type(analytic).__name__}; expected an array of shape {shape}")
+    if analytic is None and found is None:
+        return _result(name, Kind.SHAPE_MISMATCH, shape, None, size,
+                       hint=f"returned None; expected {expected or f'an array of shape {shape}'}")
     if analytic is None or np.shape(analytic) != shape:
         got = np.shape(analytic) if analytic is not None else found
         if (analytic is not None and outputs is not None and np.ndim(analytic) == numerical.ndim

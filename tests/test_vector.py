@@ -203,3 +203,22 @@ def test_a_hessian_vector_product_returned_transposed_is_named_transposed(mode, 
     assert report[name].kind == "transposed"
     assert report[name].hint == ("hvp returns the product for 'W' transposed, shape (3, 2), where it has shape (2, 3): "
                                  "return it with shape (2, 3)")
+
+
+@pytest.mark.parametrize("returned, hint", [
+    (None, "returned None; expected an array of shape (4, 4)"),
+    ("abc", "returned a str; expected an array of shape (4, 4)"),
+])
+def test_a_jacobian_that_is_no_array_says_what_was_expected(returned, hint):
+    assert check_jacobian(f, lambda x: returned, X)["jac"].hint == hint
+
+
+def test_a_point_that_is_not_finite_and_a_product_missing_a_parameter_are_refused():
+    with pytest.raises(gradcheck.CheckError, match="x holds nan or inf; a derivative can only be checked at a finite"):
+        check_jacobian(f, jac, np.array([np.nan, 0.0, 0.0, 0.0]))
+    with pytest.raises(gradcheck.CheckError, match=r"hvp returned no array for \['a'\]"):
+        check_hvp(lambda p: {"a": grad(p["a"])}, lambda p, v: {"zz": v["a"]}, {"a": X})
+
+
+def test_a_right_jacobian_reads_as_one_in_one_line():
+    assert check_jacobian(f, jac, X).one_line() == "Jacobian: every block matches"
