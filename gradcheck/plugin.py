@@ -10,7 +10,7 @@ import pytest
 
 from . import cases as cases_mod
 from .cases import format_case
-from .cases.results import found
+from .cases.results import RunReport, found, sweep_lines
 from .checker import assert_gradients, check
 from .errors import CheckError
 from .layers import check_layer, check_network
@@ -101,6 +101,9 @@ class CaseFile(pytest.File):
             yield CaseItem.from_parent(self, name=case.name, case=case, error=None)
 
 
+_RESULTS = pytest.StashKey[list]()  # the case results of this session, for the sweeps' summary
+
+
 class CaseOutcome(Exception):
     """A case whose result is not what it expects; its message, pytest's short summary, is the case's one line."""
 
@@ -121,6 +124,7 @@ class CaseItem(pytest.Item):
             raise CaseOutcome(self.error)
         # In its own process, as `gradcheck run` does: a case that crashes the interpreter fails one item.
         result = cases_mod.run_isolated(self.case, options(self.config))
+        self.config.stash.setdefault(_RESULTS, []).append(result)
         if not result.as_expected:
             raise CaseOutcome(result)
         if result.status == "fail":
@@ -134,6 +138,15 @@ class CaseItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, 0, f"gradcheck case {self.name}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """What the failing combinations of each swept case share, as ``gradcheck run`` says it."""
+    lines = sweep_lines(RunReport(tuple(config.stash.get(_RESULTS, []))))
+    if lines:
+        terminalreporter.section("gradcheck sweeps")
+        for line in lines[1:]:
+            terminalreporter.write_line(line.strip())
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -147,3 +147,24 @@ def test_pytests_short_summary_names_the_wrong_parameters_and_their_kinds(pytest
     result = pytester.runpytest("--gradcheck", "-rf", "cases_flip.py", "test_grads.py")
     result.stdout.fnmatch_lines(["FAILED cases_flip.py::dense_regression_b1 - b1 sign-flipped (expected pass)",
                                  "FAILED test_grads.py::test_two_layer_gradients - GradientError: param scaled"])
+
+
+SWEPT = """
+import numpy as np
+import gradcheck
+
+
+@gradcheck.case(sweep={"k": [1.0, 2.0]})
+def quad(k):
+    return gradcheck.Problem(lambda p: float(k * np.sum(p ** 2)), lambda p: 2 * p if k == 2.0 else 2 * k * p,
+                             np.ones(3))
+"""
+
+
+def test_each_combination_of_a_swept_case_is_an_item_and_the_summary_says_what_they_share(pytester):
+    pytester.makepyfile(swept_cases=SWEPT)
+    result = pytester.runpytest("--gradcheck", "swept_cases.py")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*gradcheck sweeps*",
+                                 "quad: fails exactly when k = 2.0 (1 of 2 combinations fail; the smallest first: "
+                                 "quad[k=2.0])"])
