@@ -91,7 +91,7 @@ def case(func: Callable | None = None, *, expect: Expectation = "pass", kinds: d
     """
     if sweep is not None and (not isinstance(sweep, dict) or not sweep
                               or not all(isinstance(k, str) and k.isidentifier() for k in sweep)
-                              or not all(isinstance(v, (list, tuple)) and len(v) > 0 for v in sweep.values())):
+                              or not all(isinstance(v, (list, tuple, range)) and len(v) > 0 for v in sweep.values())):
         raise ValueError(f"sweep is {sweep!r}; expected a dict of setting names to non-empty lists of values, "
                          "such as sweep={'stride': [1, 2]}")
     if seeds is not None and (not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1):
