@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import replace
 from typing import Any, Callable
 
-from . import verdict
+from . import tracing, verdict
 from .diagnosis import across, reconcile
+from .errors import CheckError
 from .numerics.analytic import Float64Gradients, analytic_gradients, gradients_at
 from .numerics.noise import noise_and_notes, unrepeatable
 from .numerics.objective import complex_objective, real_objective
@@ -18,7 +20,7 @@ from .numerics.randomness import NOTE as RANDOM_STATE_NOTE
 from .numerics.randomness import Randomness
 from .numerics.sampling import Counter, Point
 from .options import DEFAULTS, MODES, CheckOptions, Method, Mode
-from .report import GradientError, Report
+from .report import GradientError, Report, Trace
 
 __all__ = ["MODES", "assert_gradients", "check"]
 
@@ -40,6 +42,7 @@ def check(
     workers: int | None = DEFAULTS.workers,
     time_limit: float | None = None,
     progress: Callable[[int, int], None] | None = None,
+    trace: bool | str = "auto",
 ) -> Report:
     """Compare the analytic gradient of ``loss`` with finite differences, parameter by parameter.
 
@@ -69,6 +72,9 @@ def check(
         Seconds; a full check that could not finish in time is refused up front.
     progress : callable, optional
         ``progress(done, total)`` is told how many entries have been measured.
+    trace : {"auto", True, False}
+        Follow the forward's intermediates into the backward and say where a wrong gradient's error enters
+        (:mod:`gradcheck.tracing`): "auto" when a gradient is wrong and ``grad`` is a separate Python function.
 
     Returns
     -------
@@ -89,12 +95,30 @@ def check(
     """
     options = CheckOptions(method=method, eps=eps, rtol=rtol, atol=atol, seed=seed, batch_size=batch_size, mode=mode,
                            budget=budget, probes=probes, workers=workers)
+    if trace not in (True, False, "auto"):
+        raise CheckError(f"trace is {trace!r}; expected 'auto', True or False", expected=("auto", True, False),
+                         found=trace)
     p = as_params(params)
     randomness = Randomness()
     try:
-        return _check(loss, grad, p, options, randomness, time_limit, progress)
+        report = _check(loss, grad, p, options, randomness, time_limit, progress)
+        if trace is True or (trace == "auto" and report.failed and grad is not None):
+            followed = _follow(loss, grad, p, seed)
+            # trace="auto" adds the trace only where it judged an intermediate: otherwise it has nothing to say
+            if trace is True or any(r.verdict in ("right", "wrong") for r in followed.rows):
+                report = replace(report, trace=followed)
+        return report
     finally:
         randomness.reset()  # the user's global random state, as it was found
+
+
+def _follow(loss: Callable, grad: Callable | None, p, seed: int):
+    """:func:`tracing.follow`, or a trace that says why the functions could not be followed."""
+    try:
+        return tracing.follow(loss, grad, p, seed)
+    except Exception as exc:  # the user's code under the tracer: say so, keep the parameter-level report
+        return Trace((), f"not traced: running the functions under the tracer failed ({type(exc).__name__}: {exc})",
+                     traced=False)
 
 
 def _check(loss: Callable, grad: Callable | None, p: Any, options: CheckOptions, randomness: Randomness,

@@ -12,7 +12,7 @@ from . import cases as cases_mod
 from .cases import RunReport, brief, closing, format_case
 from .cases.distributed import run_on_dask
 from .errors import CheckError
-from .kinds import FINDINGS, HYPOTHESES, explanation
+from .kinds import FINDINGS, HYPOTHESES, TOPICS, explanation
 from .options import RUN, settable
 from .output import files, terminal
 from .output.atomic import write_atomic
@@ -191,6 +191,8 @@ def explain(kind) -> None:
         for name in FINDINGS:
             if name == next(iter(HYPOTHESES)):
                 click.echo("\nfindings about the residual d = analytic − numerical (detail['hypothesis']):")
+            if name == next(iter(TOPICS)):
+                click.echo("\nhow a report is reached:")
             click.echo(f"{name:<24} {explanation(name).split('. ')[0].rstrip('.')}.")
         return
     click.echo(f"{kind}\n\n{explanation(kind)}")

@@ -78,6 +78,15 @@ def report_html(report: Report) -> str:
         parts.append("</div>")
     if report.diagnosis:
         parts.append(f'<p class="diagnosis"><b>{escape(report.diagnosis)}</b></p>')
+    if report.trace is not None:
+        parts.append(f'<p class="diagnosis"><b>trace: {escape(report.trace.sentence)}</b></p>')
+        if report.trace.rows:
+            cells = [(r.variable, str(r.line), r.source, r.paired_with or "-", r.verdict, f"{r.error:.3g}")
+                     for r in report.trace.rows]
+            parts.append('<table class="trace"><tr>' + "".join(f"<th>{h}</th>" for h in (
+                "variable", "line", "source", "paired with", "verdict", "error")) + "</tr>" + "".join(
+                f'<tr class="{"wrong" if c[4] == "wrong" else "ok"}">' + "".join(f"<td>{escape(v)}</td>" for v in c)
+                + "</tr>" for c in cells) + "</table>")
     parts.extend(f'<p class="note">note: {escape(n)}</p>' for n in report.notes)
     parts.append("</div>")
     return "".join(parts)

@@ -144,10 +144,24 @@ HYPOTHESES: dict[str, str] = {
     "loss is a mean) and at an output activation's derivative.",
 }
 
-FINDINGS: tuple[str, ...] = (*KINDS, *HYPOTHESES)
+TOPICS: dict[str, str] = {
+    "trace": "When a check finds a wrong gradient and the loss and the gradient are Python functions, gradcheck "
+             "runs them once more under a tracer (trace='auto'; trace=True always, trace=False never) and records "
+             "every floating-point array bound to a local variable, in them and in the functions they call. A "
+             "backward variable dX, d_X, grad_X or X_grad is paired with the forward variable X of its shape, "
+             "occurrence by occurrence (a name reassigned a different number of times is left unpaired). For each "
+             "pair the loss's slope along two random directions v is measured by running the loss with X + t·v put "
+             "in place the moment X is bound, and compared with ⟨dX, v⟩: four loss evaluations per direction. The "
+             "first wrong intermediate in the order the backward computes them, after a right one, is where the "
+             "error enters: its line, or the lines between the two when other variables were bound in between. "
+             "JSON carries the table under 'trace'.",
+}
+FINDINGS: tuple[str, ...] = (*KINDS, *HYPOTHESES, *TOPICS)
 
 
 def explanation(name: str) -> str:
-    """The explanation of a kind or of a hypothesis about the residual."""
+    """The explanation of a kind, of a hypothesis about the residual, or of a topic (``trace``)."""
+    if name in TOPICS:
+        return TOPICS[name]
     return HYPOTHESES[name] if name in HYPOTHESES else Kind(name).explanation
 

@@ -95,6 +95,36 @@ class ParamResult:
         }
 
 
+@dataclass(frozen=True)
+class TraceRow:
+    """One backward intermediate: where it is bound, the forward variable it is the gradient of, and its verdict."""
+
+    variable: str
+    function: str
+    line: int
+    source: str
+    paired_with: str | None  # "z1 (line 12)"; None when unpaired
+    verdict: str  # "right", "wrong", "unpaired" (a name bound more than once), "untested"
+    error: float  # the relative difference of the worst direction
+    changed_after: bool = False  # the backward changes it in place after the line that binds it
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"variable": self.variable, "function": self.function, "line": self.line, "source": self.source,
+                "paired_with": self.paired_with, "verdict": self.verdict, "error": finite(self.error)}
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The backward's intermediates followed from the forward's, and the sentence on where the error enters."""
+
+    rows: tuple[TraceRow, ...]
+    sentence: str
+    traced: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"traced": self.traced, "sentence": self.sentence, "rows": [r.to_dict() for r in self.rows]}
+
+
 @dataclass(frozen=True, eq=False)
 class Report:
     """The result of one check: a verdict per parameter, in the parameters' order."""
@@ -111,6 +141,7 @@ class Report:
     subject: str = "gradients"  # what was checked: "gradients", or "Jacobian", "Hessian" … for the other checks
     unit: str = "parameter"  # what each result is of: a parameter, or a block of a matrix
     evaluated: str = "loss"  # the function whose evaluations are counted
+    trace: Trace | None = None  # where the error enters, when the intermediates were followed
 
     @property
     def ok(self) -> bool:
@@ -168,6 +199,7 @@ class Report:
             "held_fixed": list(self.held_fixed),
             "not_checked": list(self.not_checked),
             "subject": self.subject,
+            "trace": None if self.trace is None else self.trace.to_dict(),
             "parameters": [r.to_dict() for r in self.results],
         }
 

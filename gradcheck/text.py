@@ -45,6 +45,7 @@ class Report(Protocol):
     subject: str
     unit: str
     evaluated: str
+    trace: Any
 
     @property
     def ok(self) -> bool: ...
@@ -255,6 +256,18 @@ def _first_entries(r: ParamResult) -> list[str]:
     return lines
 
 
+def trace_lines(trace: Any) -> list[str]:
+    """Where the error enters, then the table of the backward's intermediates (variable, line, paired with, verdict,
+    error)."""
+    lines = [f"trace: {trace.sentence}"]
+    if trace.rows:
+        rows = [("variable", "line", "paired with", "verdict", "error")] + [
+            (r.variable, str(r.line), r.paired_with or "-", r.verdict, _num(r.error)) for r in trace.rows]
+        widths = [max(len(row[i]) for row in rows) for i in range(5)]
+        lines.extend("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows)
+    return lines
+
+
 def format_report(report: Report, verbose: bool = False) -> str:
     """The whole report as plain text: verdict, table, then each failure and the diagnosis across parameters."""
     lines = [verdict(report), *table(report)]
@@ -272,6 +285,8 @@ def format_report(report: Report, verbose: bool = False) -> str:
                 lines.extend(["", f"{r.name}: ok", *entries(r)])
     if report.diagnosis:
         lines.extend(["", report.diagnosis])
+    if report.trace is not None:
+        lines.extend(["", *trace_lines(report.trace)])
     if verbose:  # why this mode ran; a probe verdict's guarantee is always in its notes
         lines.append(f"mode: {report.mode_reason}")
     for note in report.notes:

@@ -121,8 +121,10 @@ def test_explain_lists_every_kind_then_every_finding_about_the_residual():
 
     lines = [line for line in invoke("explain").output.splitlines() if line]
     heading = lines.index("findings about the residual d = analytic − numerical (detail['hypothesis']):")
+    topics = lines.index("how a report is reached:")
     assert [line.split()[0] for line in lines[:heading]] == list(gradcheck.diagnosis.KINDS)
-    assert [line.split()[0] for line in lines[heading + 1:]] == list(HYPOTHESES)
+    assert [line.split()[0] for line in lines[heading + 1:topics]] == list(HYPOTHESES)
+    assert [line.split()[0] for line in lines[topics + 1:]] == ["trace"]
 
 
 @pytest.mark.parametrize("kind", [*gradcheck.diagnosis.KINDS, "proportional-to-param", "masked", "wrong-indices",

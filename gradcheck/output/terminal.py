@@ -111,6 +111,9 @@ def report(rep: Report, verbose: bool = False, width: int | None = None) -> Grou
                       *([_line(hint, "yellow")] if hint else [])])
     if rep.diagnosis:
         parts.extend([Text(""), Text(rep.diagnosis, style="bold yellow")])
+    if rep.trace is not None:
+        first, *rows = text.trace_lines(rep.trace)
+        parts.extend([Text(""), Text(first, style="bold yellow"), *(_line(line) for line in rows)])
     if verbose:
         parts.append(Text(f"mode: {rep.mode_reason}", style="dim"))
     parts.extend(Text(f"note: {n}", style="dim") for n in rep.notes)

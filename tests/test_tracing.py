@@ -1,0 +1,77 @@
+"""Following the forward's intermediates into the backward: the line where the error enters, never a right one."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+import gradcheck
+
+DATA = Path(__file__).parent / "data" / "traced"
+
+
+def net(name, bug):
+    spec = importlib.util.spec_from_file_location(f"traced_{name}_{bug}", DATA / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.BUG = bug
+    return module
+
+
+def line_of(name, text):
+    lines = (DATA / f"{name}.py").read_text().splitlines()
+    return next(i + 1 for i, line in enumerate(lines) if text in line)
+
+
+def test_the_wrong_activation_derivative_is_named_at_its_line():
+    m = net("shared_forward", True)
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS)
+    wrong = line_of("shared_forward", "dz1 = dh1 * (1 - z1 ** 2)")
+    assert report.trace.sentence.startswith(f"dh1 (line {wrong - 1}: dh1 = dscores @ p[\"W2\"].T) is right; dz1 "
+                                            f"(line {wrong}: ")
+    assert report.trace.sentence.endswith(f"is wrong: the error enters at line {wrong}")
+    assert [(r.variable, r.verdict) for r in report.trace.rows] == [("dscores", "right"), ("dh1", "right"),
+                                                                   ("dz1", "wrong")]
+
+
+def test_the_softmax_indexing_slip_is_placed_before_the_first_right_line():
+    m = net("softmax_inline", True)
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS)
+    (row,) = report.trace.rows
+    assert (row.variable, row.paired_with, row.verdict) == ("dscores", "scores (line 13)", "wrong")
+    bound = line_of("softmax_inline", "dscores = probs.copy()")
+    assert report.trace.sentence == (f"dscores (line {bound}: dscores = probs.copy()) is wrong; it is the first paired "
+                                     "intermediate the backward computes: the error enters at or before line "
+                                     f"{bound}, or in a line after it that changes dscores in place")
+
+
+@pytest.mark.parametrize("name", ["shared_forward", "softmax_inline"])
+def test_a_correct_net_is_not_traced_by_default_and_every_intermediate_is_right_when_asked(name):
+    m = net(name, False)
+    assert gradcheck.check(m.loss, m.grad, m.PARAMS).trace is None
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS, trace=True)
+    assert report.trace.rows and all(r.verdict == "right" for r in report.trace.rows)
+    assert report.trace.sentence == "every paired intermediate of the backward is right"
+
+
+def test_the_trace_is_in_the_text_the_json_and_the_html():
+    m = net("shared_forward", True)
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS)
+    assert f"trace: {report.trace.sentence}" in str(report)
+    assert json.loads(json.dumps(report.to_dict()))["trace"]["rows"][2]["verdict"] == "wrong"
+    assert '<table class="trace">' in report._repr_html_()
+
+
+def test_functions_that_cannot_be_followed_are_said_to_be_not_traced():
+    m = net("shared_forward", True)
+    report = gradcheck.check(lambda p: (m.loss(p), m.grad(p)), None, m.PARAMS, trace=True)
+    assert report.trace.traced is False
+    assert report.trace.sentence.startswith("not traced:")
+
+
+def test_the_users_arrays_are_unchanged_by_tracing():
+    m = net("shared_forward", True)
+    before = {k: v.copy() for k, v in m.PARAMS.items()}
+    gradcheck.check(m.loss, m.grad, m.PARAMS, trace=True)
+    assert all((m.PARAMS[k] == before[k]).all() for k in before)
