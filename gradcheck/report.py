@@ -107,6 +107,7 @@ class TraceRow:
     verdict: str  # "right", "wrong", "unpaired" (a name bound more than once), "untested"
     error: float  # the relative difference of the worst direction
     changed_after: bool = False  # the backward changes it in place after the line that binds it
+    position: int = 0  # its place among the arrays the backward bound, in the order it ran
 
     def to_dict(self) -> dict[str, Any]:
         return {"variable": self.variable, "function": self.function, "line": self.line, "source": self.source,

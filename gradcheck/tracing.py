@@ -2,10 +2,11 @@
 
 The user's ``loss`` and ``grad`` are run once more under a tracer that records every floating-point array bound
 to a local variable (in their functions and the functions they call), with its name, file, line and source. A
-backward variable ``dX`` (``d_X``, ``grad_X``, ``X_grad``) is paired with the forward variable ``X`` of its shape
-when each is bound once (a name reassigned in a loop is listed as unpaired: the backward runs its steps in an
-order the names do not tell). For a pair, the loss's derivative along a random direction v is measured by running the
-loss with ``X + t·v`` put in place the moment ``X`` is bound (and nowhere else), and compared with ⟨dX, v⟩.
+backward variable ``dX`` (``d_X``, ``grad_X``, ``X_grad``) is paired with the forward variable ``X`` of its shape;
+a name bound once per step of a loop is paired occurrence by occurrence where the counts match, in reverse (as
+backpropagation runs a loop) or in the same order, whichever the first measured occurrence bears out. For a
+pair, the loss's derivative along a random direction v is measured by running the loss with ``X + t·v`` put in
+place the moment ``X`` is bound (and nowhere else), and compared with ⟨dX, v⟩.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class _Tracer:
         self._seen: dict[int, dict[str, int]] = {}
         self._last: dict[int, int] = {}
         self._counts: dict[tuple, int] = {}
-        self._held: dict[int, np.ndarray] = {}  # arrays already recorded (passed on, returned): one binding each
+        self._held: dict[int, tuple] = {}  # arrays recorded, by the frame that bound them first (and kept alive)
 
     def run(self, fn: Callable, arg: Any) -> Any:
         previous = sys.gettrace()
@@ -90,9 +91,9 @@ class _Tracer:
             if not (isinstance(value, np.ndarray) and value.dtype.kind == "f") or seen.get(name) == id(value):
                 continue
             seen[name] = id(value)
-            if id(value) in self._held:  # an array bound before, under another name or in another frame
+            if self._held.get(id(value), (id(frame),))[0] != id(frame):  # passed on from another frame (returned)
                 continue
-            self._held[id(value)] = value
+            self._held.setdefault(id(value), (id(frame), value))  # (an alias in the same frame, dh = dh_next, counts)
             key = (frame.f_code, name)
             self._counts[key] = occurrence = self._counts.get(key, 0) + 1
             self.bindings.append(Binding(name, frame.f_code.co_name, frame.f_code, occurrence,
@@ -138,28 +139,66 @@ def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0)
     for b in forward.bindings:
         occurrences.setdefault(b.name, []).append(b)
     rng = np.random.default_rng([seed, 19])
+    judge = _Judge(loss, params, f0, rng)
     rows = []
-    for b in backward.bindings:
+    order: dict[str, str] = {}  # a reassigned name: "reversed" (a backward loop) or "same", as measured
+    for position, b in enumerate(backward.bindings):
         target = _paired_name(b.name)
         candidates = [f for f in occurrences.get(target or "", []) if f.value.shape == b.value.shape]
         if target is None or not candidates:
             continue
-        counts = len([x for x in backward.bindings if x.name == b.name])
-        if counts != 1 or len(candidates) != 1:  # a reassigned name (a time loop) runs in an order not known here
-            rows.append(_row(b, None, "unpaired", float("nan")))
+        count = sum(x.name == b.name for x in backward.bindings)
+        if count != len(candidates):
+            rows.append(_row(b, None, "unpaired", float("nan"), position, count))
             continue
-        partner = candidates[0]
-        rows.append(_row(b, partner, *_judge(loss, structure, params, partner, b.value, f0, rng)))
+        if count == 1:
+            rows.append(_row(b, candidates[0], *judge(candidates[0], b.value), position, count))
+            continue
+        # Bound once per step of a loop: the backward runs the steps in reverse, as backpropagation does, or in
+        # the same order; the first occurrence measured that agrees either way settles which.
+        k = b.occurrence - 1
+
+        def pick(way: str) -> Binding:
+            return candidates[count - 1 - k] if way == "reversed" else candidates[k]
+
+        if b.name in order:
+            partner = pick(order[b.name])
+            verdict = judge(partner, b.value)
+        else:
+            for way in ("reversed", "same"):
+                partner = pick(way)
+                verdict = judge(partner, b.value)
+                if verdict[0] == "right":
+                    order[b.name] = way
+                    break
+            else:  # neither order is borne out at this occurrence: it is not paired
+                rows.append(_row(b, None, "unpaired", float("nan"), position, count))
+                continue
+        rows.append(_row(b, partner, *verdict, position, count))
     return Trace(tuple(rows), _sentence(rows, backward.bindings), traced=True)
 
 
-def _row(b: Binding, partner: Binding | None, verdict: str, error: float) -> TraceRow:
-    return TraceRow(variable=b.name, function=b.function, line=b.line, source=b.source, changed_after=b.changed_after,
+def _row(b: Binding, partner: Binding | None, verdict: str, error: float, position: int = 0,
+         count: int = 1) -> TraceRow:
+    name = b.name if count == 1 else f"{b.name} ({_ordinal(b.occurrence)} of {count})"
+    return TraceRow(variable=name, function=b.function, line=b.line, source=b.source, changed_after=b.changed_after,
                     paired_with=None if partner is None else f"{partner.name} (line {partner.line})",
-                    verdict=verdict, error=error)
+                    verdict=verdict, error=error, position=position)
 
 
-def _judge(loss, structure, params: Params, partner: Binding, dx: np.ndarray, f0: float, rng) -> tuple[str, float]:
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+class _Judge:
+    def __init__(self, loss, params: Params, f0: float, rng) -> None:
+        self.loss, self.params, self.f0, self.rng = loss, params, f0, rng
+
+    def __call__(self, partner: Binding, dx: np.ndarray) -> tuple[str, float]:
+        return _judge(self.loss, self.params, partner, dx, self.f0, self.rng)
+
+
+def _judge(loss, params: Params, partner: Binding, dx: np.ndarray, f0: float, rng) -> tuple[str, float]:
     """Right or wrong: the loss's slope along random v with ``partner`` moved where it is bound, against ⟨dX, v⟩."""
     x = partner.value.astype(np.float64)
     worst = 0.0
@@ -188,16 +227,21 @@ def _judge(loss, structure, params: Params, partner: Binding, dx: np.ndarray, f0
 def _sentence(rows: list[TraceRow], bindings: list[Binding]) -> str:
     judged = [r for r in rows if r.verdict in ("right", "wrong")]
     wrong = next((i for i, r in enumerate(judged) if r.verdict == "wrong"), None)
+    unpaired = [r for r in rows if r.verdict == "unpaired"]
     if wrong is None:
         return "every paired intermediate of the backward is right" if judged else "no intermediate could be paired"
     first = judged[wrong]
     said = f"{first.variable} (line {first.line}: {first.source}) is wrong"
-    later = f", or in a line after it that changes {first.variable} in place" if first.changed_after else ""
+    plain = first.variable.split(" (")[0]
+    later = f", or in a line after it that changes {plain} in place" if first.changed_after else ""
     if wrong == 0:
         return (f"{said}; it is the first paired intermediate the backward computes: the error enters at or before "
                 f"line {first.line}{later}")
     last = judged[wrong - 1]
-    between = sorted({b.line for b in bindings if last.line < b.line < first.line and b.function == first.function})
-    where = f"at line {first.line}" if not between or last.function != first.function else \
-        f"between lines {last.line + 1} and {first.line}"
+    # the variables bound after the last right one and before the first wrong one, as the backward ran
+    between = sorted({b.line for b in bindings[last.position + 1:first.position]} - {first.line})
+    if unpaired and any(last.position < r.position < first.position for r in unpaired):
+        between = sorted(set(between) | {r.line for r in unpaired if last.position < r.position < first.position})
+    lines = sorted(set(between) | {first.line})
+    where = f"at line {first.line}" if not between else f"in lines {', '.join(map(str, lines[:-1]))} or {lines[-1]}"
     return f"{last.variable} (line {last.line}: {last.source}) is right; {said}: the error enters {where}{later}"

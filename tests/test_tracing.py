@@ -46,7 +46,16 @@ def test_the_softmax_indexing_slip_is_placed_before_the_first_right_line():
                                      f"{bound}, or in a line after it that changes dscores in place")
 
 
-@pytest.mark.parametrize("name", ["shared_forward", "softmax_inline"])
+def test_a_wrong_step_in_a_time_loop_is_placed_in_the_lines_of_the_loop_body():
+    m = net("rnn_loop", True)
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS)
+    alias, body, wrong = (line_of("rnn_loop", text) for text in ("dh = dh_next", "da = dh *", "dh_next = da @"))
+    assert [(r.variable, r.verdict) for r in report.trace.rows] == [
+        ("dh (1st of 4)", "right"), ("dh (2nd of 4)", "wrong"), ("dh (3rd of 4)", "wrong"), ("dh (4th of 4)", "wrong")]
+    assert report.trace.sentence.endswith(f"the error enters in lines {alias}, {body} or {wrong}")
+
+
+@pytest.mark.parametrize("name", ["shared_forward", "softmax_inline", "rnn_loop"])
 def test_a_correct_net_is_not_traced_by_default_and_every_intermediate_is_right_when_asked(name):
     m = net(name, False)
     assert gradcheck.check(m.loss, m.grad, m.PARAMS).trace is None
