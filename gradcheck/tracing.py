@@ -74,7 +74,11 @@ class _Tracer:
             sys.settrace(previous)
 
     def _global(self, frame, event, arg):
-        return self._local if event == "call" and _user_code(frame.f_code) else None
+        if event != "call" or not _user_code(frame.f_code):
+            return None
+        self._seen[id(frame)] = {}  # a new frame (its id may be a finished one's)
+        self._last[id(frame)] = frame.f_code.co_firstlineno  # its arguments are bound at the def line
+        return self._local
 
     def _local(self, frame, event, arg):
         if event in ("line", "return"):

@@ -55,6 +55,18 @@ def test_a_wrong_step_in_a_time_loop_is_placed_in_the_lines_of_the_loop_body():
     assert report.trace.sentence.endswith(f"the error enters in lines {alias}, {body} or {wrong}")
 
 
+def test_a_dropped_batchnorm_term_is_named_at_its_line_through_check_layer():
+    m = net("batchnorm_layer", True)
+    report = gradcheck.check_layer(m.batchnorm_forward, m.batchnorm_backward, m.X, m.GAMMA, m.BETA)
+    wrong = line_of("batchnorm_layer", "dxmu = dxhat / std")
+    assert report.trace.sentence.startswith(f"dvar (line {wrong - 1}: dvar = dstd / (2 * std)) is right; dxmu (line "
+                                            f"{wrong}: ")
+    assert report.trace.sentence.endswith(f"is wrong: the error enters at line {wrong}")
+    rows = {r.variable: r for r in report.trace.rows}
+    assert rows["dbeta"].paired_with == f"beta (line {line_of('batchnorm_layer', 'def batchnorm_forward')})"
+    assert not any(r.verdict == "wrong" and r.line < wrong for r in report.trace.rows)
+
+
 @pytest.mark.parametrize("name", ["shared_forward", "softmax_inline", "rnn_loop"])
 def test_a_correct_net_is_not_traced_by_default_and_every_intermediate_is_right_when_asked(name):
     m = net(name, False)
