@@ -74,7 +74,7 @@ def check(
         ``progress(done, total)`` is told how many entries have been measured.
     trace : {"auto", True, False}
         Follow the forward's intermediates into the backward and say where a wrong gradient's error enters
-        (:mod:`gradcheck.tracing`): "auto" when a gradient is wrong and ``grad`` is a separate Python function.
+        (:mod:`gradcheck.tracing`): "auto" when a gradient is wrong and the functions are Python code.
 
     Returns
     -------
@@ -102,8 +102,9 @@ def check(
     randomness = Randomness()
     try:
         report = _check(loss, grad, p, options, randomness, time_limit, progress)
-        if trace is True or (trace == "auto" and report.failed and grad is not None):
-            followed = _follow(loss, grad, p, seed)
+        if trace is True or (trace == "auto" and report.failed):
+            # a loss drawing from numpy's global random state (a dropout mask) sees the same draws in every run
+            followed = _follow(randomness.fixing(loss), None if grad is None else randomness.fixing(grad), p, seed)
             # trace="auto" adds the trace only where it judged an intermediate: otherwise it has nothing to say
             if trace is True or any(r.verdict in ("right", "wrong") for r in followed.rows):
                 report = replace(report, trace=followed)

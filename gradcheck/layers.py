@@ -18,7 +18,7 @@ from .options import CheckOptions
 from .report import Report, merge
 from .sweeps import SEED, combinations, default_sizes, label, summarize
 
-CHECK_OPTIONS = frozenset(f.name for f in fields(CheckOptions)) | {"time_limit", "progress"}
+CHECK_OPTIONS = frozenset(f.name for f in fields(CheckOptions)) | {"time_limit", "progress", "trace"}
 
 
 def _settings(build: Callable, sweep: Mapping[str, list] | None) -> list[dict[str, Any]]:

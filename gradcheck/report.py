@@ -108,6 +108,7 @@ class TraceRow:
     error: float  # the relative difference of the worst direction
     changed_after: bool = False  # the backward changes it in place after the line that binds it
     position: int = 0  # its place among the arrays the backward bound, in the order it ran
+    changed_at: tuple[int, ...] = ()  # the lines that change it in place after the line that binds it
 
     def to_dict(self) -> dict[str, Any]:
         return {"variable": self.variable, "function": self.function, "line": self.line, "source": self.source,

@@ -12,14 +12,16 @@ place the moment ``X`` is bound (and nowhere else), and compared with âŸ¨dX, vâŸ
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import linecache
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 import numpy as np
 
+from .numerics.objective import split
 from .numerics.params import Params
 from .report import Trace, TraceRow
 
@@ -41,10 +43,19 @@ class Binding:
     value: np.ndarray
     bound: np.ndarray | None = None  # with a live value: a copy as it was bound
     changed_after: bool = False  # changed in place after it was bound (dscores[range(N), y] -= 1)
+    changed_at: tuple = ()  # the lines that changed it in place, where they could be followed
 
     @property
     def source(self) -> str:
         return linecache.getline(self.file, self.line).strip()
+
+
+_FOLLOWED = 100_000  # arrays up to this size have their in-place changes followed line by line
+
+
+def _digest(a: np.ndarray) -> bytes:
+    return hashlib.blake2b(np.ascontiguousarray(a).view(np.uint8).reshape(-1) if a.size else b"",
+                           digest_size=16).digest()
 
 
 def _user_code(code) -> bool:
@@ -64,6 +75,8 @@ class _Tracer:
         self._last: dict[int, int] = {}
         self._counts: dict[tuple, int] = {}
         self._held: dict[int, tuple] = {}  # arrays recorded, by the frame that bound them first (and kept alive)
+        self._digests: dict[int, list] = {}  # live mode: per frame, its arrays and a digest of their contents
+        self.frames = 0  # Python frames of the user's code the run entered
 
     def run(self, fn: Callable, arg: Any) -> Any:
         previous = sys.gettrace()
@@ -77,14 +90,26 @@ class _Tracer:
         if event != "call" or not _user_code(frame.f_code):
             return None
         self._seen[id(frame)] = {}  # a new frame (its id may be a finished one's)
+        self.frames += 1
         self._last[id(frame)] = frame.f_code.co_firstlineno  # its arguments are bound at the def line
         return self._local
 
     def _local(self, frame, event, arg):
         if event in ("line", "return"):
             self._look(frame, at_return=event == "return")
+            if self.live:
+                self._changes(frame)
             self._last[id(frame)] = frame.f_lineno
         return self._local
+
+    def _changes(self, frame) -> None:
+        """Which of this frame's arrays the line just run changed in place (small arrays: a digest per line)."""
+        line = self._last.get(id(frame), frame.f_lineno)
+        for b, digest in self._digests.setdefault(id(frame), []):
+            now = _digest(b.value)
+            if now != digest[0]:
+                b.changed_at += (line,)
+                digest[0] = now
 
     def _look(self, frame, at_return: bool) -> None:
         seen = self._seen.setdefault(id(frame), {})
@@ -104,6 +129,8 @@ class _Tracer:
                                          frame.f_code.co_filename, line,
                                          value if self.live else np.array(value, copy=True),
                                          np.array(value, copy=True) if self.live else None))
+            if self.live and value.size <= _FOLLOWED:
+                self._digests.setdefault(id(frame), []).append((self.bindings[-1], [_digest(value)]))
             r = self.replace
             if r is not None and not at_return and (frame.f_code, name, occurrence) == r[:3]:
                 local[name] = r[3]
@@ -121,6 +148,11 @@ def _paired_name(name: str) -> str | None:
     return name[: -len("_grad")] if name.endswith("_grad") and len(name) > 5 else None
 
 
+def value_of(out: Any) -> Any:
+    """The loss's value from what a function returning ``(value, grads)`` returned."""
+    return split(out)[0]
+
+
 def traceable(*fns: Callable | None) -> bool:
     """Whether every given function is Python code the tracer can follow (not a C function or builtin)."""
     return all(fn is None or hasattr(fn, "__code__") or hasattr(getattr(fn, "__call__", None), "__code__")
@@ -129,18 +161,32 @@ def traceable(*fns: Callable | None) -> bool:
 
 def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0) -> Trace:
     """The paired intermediates of ``loss`` and ``grad`` at ``params``, each judged, and where the error enters."""
-    if grad is None or not traceable(loss, grad):
-        return Trace((), "not traced: the loss and the gradient must be separate Python functions", traced=False)
-    structure = params.build(params.copies())
-    forward = _Tracer()
-    f0 = float(np.asarray(forward.run(loss, structure)))
-    backward = _Tracer(live=True)
-    backward.run(grad, params.build(params.copies()))
+    if not traceable(loss, grad):
+        return Trace((), "not traced: the loss and the gradient must be Python functions", traced=False)
+    if grad is None:  # one function computes the loss and its gradients: forward and backward in one run
+        combined = loss
+
+        def value(structure):
+            return split(combined(structure))[0]
+        backward = _Tracer(live=True)
+        f0 = float(np.asarray(value_of(backward.run(combined, params.build(params.copies())))))
+        forward_bindings = [replace(b, value=b.bound) for b in backward.bindings]
+        loss = value
+    else:
+        forward = _Tracer()
+        f0 = float(np.asarray(forward.run(loss, params.build(params.copies()))))
+        forward_bindings = forward.bindings
+        backward = _Tracer(live=True)
+        backward.run(grad, params.build(params.copies()))
+    ran = [backward] if grad is None else [forward, backward]
+    if not all(t.frames for t in ran):
+        return Trace((), "not traced: the loss or the gradient runs no Python code of yours the tracer could follow "
+                     "(a C function, or a wrapper around one)", traced=False)
     for b in backward.bindings:  # as the backward left them
         b.value = np.array(b.value, copy=True)
         b.changed_after = not np.array_equal(b.value, b.bound, equal_nan=True)
     occurrences: dict[str, list[Binding]] = {}
-    for b in forward.bindings:
+    for b in forward_bindings:
         occurrences.setdefault(b.name, []).append(b)
     rng = np.random.default_rng([seed, 19])
     judge = _Judge(loss, params, f0, rng)
@@ -186,6 +232,7 @@ def _row(b: Binding, partner: Binding | None, verdict: str, error: float, positi
          count: int = 1) -> TraceRow:
     name = b.name if count == 1 else f"{b.name} ({_ordinal(b.occurrence)} of {count})"
     return TraceRow(variable=name, function=b.function, line=b.line, source=b.source, changed_after=b.changed_after,
+                    changed_at=tuple(sorted(set(b.changed_at))),
                     paired_with=None if partner is None else f"{partner.name} (line {partner.line})",
                     verdict=verdict, error=error, position=position)
 
@@ -237,7 +284,13 @@ def _sentence(rows: list[TraceRow], bindings: list[Binding]) -> str:
     first = judged[wrong]
     said = f"{first.variable} (line {first.line}: {first.source}) is wrong"
     plain = first.variable.split(" (")[0]
-    later = f", or in a line after it that changes {plain} in place" if first.changed_after else ""
+    later = ""
+    if first.changed_at:
+        many = len(first.changed_at) > 1
+        later = (f", or in the line{'s' if many else ''} that change{'' if many else 's'} {plain} in place after it "
+                 f"({', '.join(map(str, first.changed_at))})")
+    elif first.changed_after:
+        later = f", or in a line after it that changes {plain} in place"
     if wrong == 0:
         return (f"{said}; it is the first paired intermediate the backward computes: the error enters at or before "
                 f"line {first.line}{later}")

@@ -1,9 +1,11 @@
 """Following the forward's intermediates into the backward: the line where the error enters, never a right one."""
 
+import functools
 import importlib.util
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import gradcheck
@@ -40,10 +42,11 @@ def test_the_softmax_indexing_slip_is_placed_before_the_first_right_line():
     report = gradcheck.check(m.loss, m.grad, m.PARAMS)
     (row,) = report.trace.rows
     assert (row.variable, row.paired_with, row.verdict) == ("dscores", "scores (line 13)", "wrong")
-    bound = line_of("softmax_inline", "dscores = probs.copy()")
+    bound, slip, mean = (line_of("softmax_inline", text) for text in (
+        "dscores = probs.copy()", "dscores[:, y] -= 1", "dscores /= len(X)"))
     assert report.trace.sentence == (f"dscores (line {bound}: dscores = probs.copy()) is wrong; it is the first paired "
                                      "intermediate the backward computes: the error enters at or before line "
-                                     f"{bound}, or in a line after it that changes dscores in place")
+                                     f"{bound}, or in the lines that change dscores in place after it ({slip}, {mean})")
 
 
 def test_a_wrong_step_in_a_time_loop_is_placed_in_the_lines_of_the_loop_body():
@@ -85,8 +88,8 @@ def test_the_trace_is_in_the_text_the_json_and_the_html():
 
 
 def test_functions_that_cannot_be_followed_are_said_to_be_not_traced():
-    m = net("shared_forward", True)
-    report = gradcheck.check(lambda p: (m.loss(p), m.grad(p)), None, m.PARAMS, trace=True)
+    x0 = np.arange(3.0)
+    report = gradcheck.check(functools.partial(np.vdot, x0), lambda p: 2 * x0, np.ones(3), trace=True)
     assert report.trace.traced is False
     assert report.trace.sentence.startswith("not traced:")
 
@@ -96,3 +99,43 @@ def test_the_users_arrays_are_unchanged_by_tracing():
     before = {k: v.copy() for k, v in m.PARAMS.items()}
     gradcheck.check(m.loss, m.grad, m.PARAMS, trace=True)
     assert all((m.PARAMS[k] == before[k]).all() for k in before)
+
+
+def test_a_dropped_relu_mask_in_a_model_is_named_at_its_line():
+    m = net("two_layer_model", True)
+    rng = np.random.default_rng(0)
+    report = gradcheck.check_model(m.TwoLayerNet(), rng.normal(size=(6, 3)), rng.integers(3, size=6))
+    wrong = line_of("two_layer_model", "dz1 = dh1 if BUG")
+    assert report.trace.sentence.startswith(f"dh1 (line {wrong - 1}: dh1 = dscores @ W2.T) is right; dz1 (line {wrong}")
+    assert report.trace.sentence.endswith(f"is wrong: the error enters at line {wrong}")
+
+
+def test_a_dropped_dropout_mask_is_named_at_its_line():
+    m = net("dropout_net", True)
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS)
+    wrong = line_of("dropout_net", "dh = dhd if BUG")
+    assert report.trace.sentence.endswith(f"is wrong: the error enters at line {wrong}")
+    assert [(r.variable, r.verdict) for r in report.trace.rows][:3] == [("dscores", "right"), ("dhd", "right"),
+                                                                       ("dh", "wrong")]
+
+
+def test_a_missing_accumulation_in_a_time_loop_is_placed_in_a_few_lines_that_hold_it():
+    m = net("rnn_sum", True)
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS)
+    wrong = line_of("rnn_sum", "dh = (hs[t + 1]")
+    lines = [int(x) for x in report.trace.sentence.rsplit("in lines ", 1)[1].replace(" or", ",").split(", ")]
+    assert wrong in lines and len(lines) <= 5
+
+
+@pytest.mark.parametrize("name", ["dropout_net", "rnn_sum", "batchnorm_layer", "two_layer_model"])
+def test_no_right_line_is_named_on_the_other_nets_when_they_are_correct(name):
+    m = net(name, False)
+    if name == "batchnorm_layer":
+        report = gradcheck.check_layer(m.batchnorm_forward, m.batchnorm_backward, m.X, m.GAMMA, m.BETA, trace=True)
+    elif name == "two_layer_model":
+        rng = np.random.default_rng(0)
+        report = gradcheck.check_model(m.TwoLayerNet(), rng.normal(size=(6, 3)), rng.integers(3, size=6), trace=True)
+    else:
+        report = gradcheck.check(m.loss, m.grad, m.PARAMS, trace=True)
+    assert report.ok and report.trace.rows
+    assert all(r.verdict == "right" for r in report.trace.rows if r.verdict != "unpaired")
