@@ -77,6 +77,8 @@ class _Tracer:
         self._held: dict[int, tuple] = {}  # arrays recorded, by the frame that bound them first (and kept alive)
         self._digests: dict[int, list] = {}  # live mode: per frame, its arrays and a digest of their contents
         self.frames = 0  # Python frames of the user's code the run entered
+        self.returned_at: int | None = None  # the line the outermost frame of the user's code returned from
+        self._first: int | None = None  # that frame
 
     def run(self, fn: Callable, arg: Any) -> Any:
         previous = sys.gettrace()
@@ -91,10 +93,14 @@ class _Tracer:
             return None
         self._seen[id(frame)] = {}  # a new frame (its id may be a finished one's)
         self.frames += 1
+        if self._first is None:
+            self._first = id(frame)
         self._last[id(frame)] = frame.f_code.co_firstlineno  # its arguments are bound at the def line
         return self._local
 
     def _local(self, frame, event, arg):
+        if event == "return" and id(frame) == self._first:  # the function's last line, its return statement's end
+            self.returned_at = max(line for _, _, line in frame.f_code.co_lines() if line is not None)
         if event in ("line", "return"):
             self._look(frame, at_return=event == "return")
             if self.live:
@@ -159,7 +165,7 @@ def traceable(*fns: Callable | None) -> bool:
                for fn in fns)
 
 
-def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0) -> Trace:
+def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0, wrong: bool = False) -> Trace:
     """The paired intermediates of ``loss`` and ``grad`` at ``params``, each judged, and where the error enters."""
     if not traceable(loss, grad):
         return Trace((), "not traced: the loss and the gradient must be Python functions", traced=False)
@@ -225,7 +231,26 @@ def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0)
                 rows.append(_row(b, None, "unpaired", float("nan"), position, count))
                 continue
         rows.append(_row(b, partner, *verdict, position, count))
-    return Trace(tuple(rows), _sentence(rows, backward.bindings), traced=True)
+    inputs_agree = _forward_agrees(backward.bindings, forward_bindings, rows)
+    return Trace(tuple(rows), _sentence(rows, backward.bindings, inputs_agree, wrong, backward.returned_at),
+                 traced=True)
+
+
+def _forward_agrees(bindings: list[Binding], forward: list[Binding], rows: list[TraceRow]) -> bool:
+    """Whether every array the backward bound before its first wrong intermediate that the forward also bound (a
+    forward recomputed in grad) holds the forward's value: then those lines are right."""
+    first = next((r.position for r in rows if r.verdict == "wrong"), None)
+    if first is None:
+        return True
+    values: dict[str, list[np.ndarray]] = {}
+    for f in forward:
+        values.setdefault(f.name, []).append(f.value)
+    for b in bindings[:first]:
+        if b.name.startswith("d") or b.name not in values:
+            continue
+        if not any(v.shape == b.bound.shape and np.allclose(v, b.bound, rtol=1e-12, atol=0.0) for v in values[b.name]):
+            return False
+    return True
 
 
 def _row(b: Binding, partner: Binding | None, verdict: str, error: float, position: int = 0,
@@ -275,12 +300,20 @@ def _judge(loss, params: Params, partner: Binding, dx: np.ndarray, f0: float, rn
     return "right", worst
 
 
-def _sentence(rows: list[TraceRow], bindings: list[Binding]) -> str:
+def _sentence(rows: list[TraceRow], bindings: list[Binding], inputs_agree: bool = False, failed: bool = False,
+              returned_at: int | None = None) -> str:
     judged = [r for r in rows if r.verdict in ("right", "wrong")]
     wrong = next((i for i, r in enumerate(judged) if r.verdict == "wrong"), None)
     unpaired = [r for r in rows if r.verdict == "unpaired"]
     if wrong is None:
-        return "every paired intermediate of the backward is right" if judged else "no intermediate could be paired"
+        if not judged:
+            return "no intermediate could be paired"
+        last = judged[-1]
+        if failed and returned_at is not None and returned_at > last.line:
+            span = f"line {returned_at}" if returned_at == last.line + 1 else f"lines {last.line + 1}–{returned_at}"
+            return (f"every paired intermediate of the backward is right, the last {last.variable} (line {last.line}: "
+                    f"{last.source}); the error enters after it, in {span}, where the gradients are formed from them")
+        return "every paired intermediate of the backward is right"
     first = judged[wrong]
     said = f"{first.variable} (line {first.line}: {first.source}) is wrong"
     plain = first.variable.split(" (")[0]
@@ -292,7 +325,9 @@ def _sentence(rows: list[TraceRow], bindings: list[Binding]) -> str:
     elif first.changed_after:
         later = f", or in a line after it that changes {plain} in place"
     if wrong == 0:
-        return (f"{said}; it is the first paired intermediate the backward computes: the error enters at or before "
+        # before it the backward has only the forward's values (checked equal where it computes them again)
+        before = "at" if inputs_agree else "at or before"
+        return (f"{said}; it is the first paired intermediate the backward computes: the error enters {before} "
                 f"line {first.line}{later}")
     last = judged[wrong - 1]
     # the variables bound after the last right one and before the first wrong one, as the backward ran

@@ -45,7 +45,7 @@ def test_the_softmax_indexing_slip_is_placed_before_the_first_right_line():
     bound, slip, mean = (line_of("softmax_inline", text) for text in (
         "dscores = probs.copy()", "dscores[:, y] -= 1", "dscores /= len(X)"))
     assert report.trace.sentence == (f"dscores (line {bound}: dscores = probs.copy()) is wrong; it is the first paired "
-                                     "intermediate the backward computes: the error enters at or before line "
+                                     "intermediate the backward computes: the error enters at line "
                                      f"{bound}, or in the lines that change dscores in place after it ({slip}, {mean})")
 
 
@@ -139,3 +139,18 @@ def test_no_right_line_is_named_on_the_other_nets_when_they_are_correct(name):
         report = gradcheck.check(m.loss, m.grad, m.PARAMS, trace=True)
     assert report.ok and report.trace.rows
     assert all(r.verdict == "right" for r in report.trace.rows if r.verdict != "unpaired")
+
+
+def test_a_gradient_formed_wrongly_from_right_intermediates_is_placed_after_the_last_of_them(tmp_path):
+    source = (DATA / "shared_forward.py").read_text().replace(
+        '    dW1 = X.T @ dz1\n    return {"W1": dW1, "W2": dW2}',
+        '    return {"W1": 2 * X.T @ dz1,\n            "W2": dW2}')
+    (tmp_path / "formed.py").write_text(source)
+    spec = importlib.util.spec_from_file_location("traced_formed", tmp_path / "formed.py")
+    m = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(m)
+    report = gradcheck.check(m.loss, m.grad, m.PARAMS)
+    last = source.splitlines().index("    dz1 = dh1 * (1 - z1 ** 2) if BUG else dh1 * (1 - h1 ** 2)  "
+                                     "# the bug: the derivative on z1, not h1") + 1
+    assert report.trace.sentence.endswith(f"the error enters after it, in lines {last + 1}–{last + 2}, where the "
+                                          "gradients are formed from them")
