@@ -185,7 +185,9 @@ def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0,
         backward = _Tracer(live=True)
         backward.run(grad, params.build(params.copies()))
     ran = [backward] if grad is None else [forward, backward]
-    if not all(t.frames for t in ran):
+    # followed are the runs that bind an array of their own, beyond their arguments (a lambda around a C function
+    # binds none)
+    if not all(any(b.line != b.code.co_firstlineno for b in t.bindings) for t in ran):
         return Trace((), "not traced: the loss or the gradient runs no Python code of yours the tracer could follow "
                      "(a C function, or a wrapper around one)", traced=False)
     for b in backward.bindings:  # as the backward left them
