@@ -85,6 +85,11 @@ def test_the_trace_is_in_the_text_the_json_and_the_html():
     assert f"trace: {report.trace.sentence}" in str(report)
     assert json.loads(json.dumps(report.to_dict()))["trace"]["rows"][2]["verdict"] == "wrong"
     assert '<table class="trace">' in report._repr_html_()
+    from gradcheck.output import terminal
+    con = terminal.console(color=False, width=400)
+    with con.capture() as captured:
+        con.print(terminal.report(report))
+    assert f"trace: {report.trace.sentence}" in captured.get()
 
 
 def test_functions_that_cannot_be_followed_are_said_to_be_not_traced():
