@@ -143,7 +143,7 @@ class _Tracer:
                 changed = self.replaced = True
                 value = r[3]
             seen[name] = id(value)
-        if changed:
+        if changed and sys.version_info < (3, 13):  # from 3.13 (PEP 667) frame.f_locals writes through by itself
             ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
 
 
