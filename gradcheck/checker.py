@@ -105,7 +105,7 @@ def check(
         if trace is True or (trace == "auto" and report.failed):
             # a loss drawing from numpy's global random state (a dropout mask) sees the same draws in every run
             followed = _follow(randomness.fixing(loss), None if grad is None else randomness.fixing(grad), p, seed,
-                               bool(report.failed))
+                               bool(report.failed), None if trace is True else TRACE_BUDGET)
             # trace="auto" adds the trace only where it judged an intermediate: otherwise it has nothing to say
             if trace is True or any(r.verdict in ("right", "wrong") for r in followed.rows):
                 report = replace(report, trace=followed)
@@ -114,10 +114,13 @@ def check(
         randomness.reset()  # the user's global random state, as it was found
 
 
-def _follow(loss: Callable, grad: Callable | None, p, seed: int, wrong: bool):
+TRACE_BUDGET = 10.0  # seconds trace="auto" may spend following the intermediates
+
+
+def _follow(loss: Callable, grad: Callable | None, p, seed: int, wrong: bool, budget: float | None):
     """:func:`tracing.follow`, or a trace that says why the functions could not be followed."""
     try:
-        return tracing.follow(loss, grad, p, seed, wrong)
+        return tracing.follow(loss, grad, p, seed, wrong, budget)
     except Exception as exc:  # the user's code under the tracer: say so, keep the parameter-level report
         return Trace((), f"not traced: running the functions under the tracer failed ({type(exc).__name__}: {exc})",
                      traced=False)

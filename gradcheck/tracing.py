@@ -16,6 +16,7 @@ import hashlib
 import linecache
 import os
 import sys
+import time
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -165,8 +166,10 @@ def traceable(*fns: Callable | None) -> bool:
                for fn in fns)
 
 
-def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0, wrong: bool = False) -> Trace:
+def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0, wrong: bool = False,
+           budget: float | None = None) -> Trace:
     """The paired intermediates of ``loss`` and ``grad`` at ``params``, each judged, and where the error enters."""
+    began = time.perf_counter()
     if not traceable(loss, grad):
         return Trace((), "not traced: the loss and the gradient must be Python functions", traced=False)
     if grad is None:  # one function computes the loss and its gradients: forward and backward in one run
@@ -196,6 +199,12 @@ def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0,
     occurrences: dict[str, list[Binding]] = {}
     for b in forward_bindings:
         occurrences.setdefault(b.name, []).append(b)
+    pairs = sum(_paired_name(b.name) in occurrences for b in backward.bindings)
+    per_run = (time.perf_counter() - began) / len(ran)
+    estimate = per_run * 2 * _DIRECTIONS * pairs  # two runs of the loss per direction
+    if budget is not None and estimate > budget:  # a loss that runs many Python lines: each costs a trace event
+        return Trace((), f"not traced: following the {pairs} paired intermediates line by line would take about "
+                     f"{estimate:.0f} s; trace=True runs it anyway", traced=False)
     rng = np.random.default_rng([seed, 19])
     judge = _Judge(loss, params, f0, rng)
     rows = []

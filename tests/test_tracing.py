@@ -160,3 +160,14 @@ def test_a_gradient_formed_wrongly_from_right_intermediates_is_placed_after_the_
                                      "# the bug: the derivative on z1, not h1") + 1
     assert report.trace.sentence.endswith(f"the error enters after it, in lines {last + 1}–{last + 2}, where the "
                                           "gradients are formed from them")
+
+
+def test_tracing_that_would_take_too_long_in_auto_mode_says_so_instead():
+    from gradcheck.numerics.params import as_params
+    from gradcheck.tracing import follow
+
+    m = net("shared_forward", True)
+    trace = follow(m.loss, m.grad, as_params(m.PARAMS), budget=0.0)
+    assert trace.traced is False
+    assert trace.sentence.startswith("not traced: following the 3 paired intermediates line by line would take about")
+    assert trace.sentence.endswith("trace=True runs it anyway")
