@@ -176,7 +176,7 @@ def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0,
         combined = loss
 
         def value(structure):
-            return split(combined(structure))[0]
+            return value_of(combined(structure))
         backward = _Tracer(live=True)
         f0 = float(np.asarray(value_of(backward.run(combined, params.build(params.copies())))))
         forward_bindings = [replace(b, value=b.bound) for b in backward.bindings]
@@ -206,7 +206,10 @@ def follow(loss: Callable, grad: Callable | None, params: Params, seed: int = 0,
         return Trace((), f"not traced: following the {pairs} paired intermediates line by line would take about "
                      f"{estimate:.0f} s; trace=True runs it anyway", traced=False)
     rng = np.random.default_rng([seed, 19])
-    judge = _Judge(loss, params, f0, rng)
+
+    def judge(partner: Binding, dx: np.ndarray) -> tuple[str, float]:
+        return _judge(loss, params, partner, dx, f0, rng)
+
     rows = []
     order: dict[str, str] = {}  # a reassigned name: "reversed" (a backward loop) or "same", as measured
     for position, b in enumerate(backward.bindings):
@@ -277,14 +280,6 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
-class _Judge:
-    def __init__(self, loss, params: Params, f0: float, rng) -> None:
-        self.loss, self.params, self.f0, self.rng = loss, params, f0, rng
-
-    def __call__(self, partner: Binding, dx: np.ndarray) -> tuple[str, float]:
-        return _judge(self.loss, self.params, partner, dx, self.f0, self.rng)
-
-
 def _judge(loss, params: Params, partner: Binding, dx: np.ndarray, f0: float, rng) -> tuple[str, float]:
     """Right or wrong: the loss's slope along random v with ``partner`` moved where it is bound, against ⟨dX, v⟩."""
     x = partner.value.astype(np.float64)
@@ -304,10 +299,9 @@ def _judge(loss, params: Params, partner: Binding, dx: np.ndarray, f0: float, rn
         rounding = 1e3 * np.finfo(np.float64).eps * max(abs(f0), 1.0) / t
         size = max(abs(slope), abs(analytic), float(np.sum(np.abs(dx * v))) * 1e-3, 1e-300)
         error = abs(slope - analytic) / size
-        if abs(slope - analytic) > _RTOL * size + rounding:
-            worst = max(worst, error)
-            return "wrong", worst
         worst = max(worst, error)
+        if abs(slope - analytic) > _RTOL * size + rounding:
+            return "wrong", worst
     return "right", worst
 
 

@@ -40,12 +40,12 @@ def check_jacobian(f: Callable, jac: Callable, x, *, method: str = "central", rt
         result = _judge("jac", a, numerical, error, rtol, atol, outputs=fn.y.ndim)
         return _report((result,), method, fn.calls, "full", "Jacobian")
     directions = _directions(x, seed, probes)
-    measured = [along(fn, w, _method(method)) for w in directions]
+    values, errors = _along_each(fn, directions, method)
     a = np.asarray(a)
     products = None
     if a.shape == fn.y.shape + x.shape:
         products = np.stack([np.tensordot(a, w, axes=x.ndim) for w in directions])
-    result = _judge("jac·w", products, np.stack([m[0] for m in measured]), np.stack([m[1] for m in measured]),
+    result = _judge("jac·w", products, values, errors,
                     rtol, atol, along_directions=True, expected=f"shape {fn.y.shape + x.shape}", found=a.shape)
     return _report((result,), method, fn.calls, "probe", "Jacobian")
 
@@ -63,10 +63,10 @@ def check_jvp(f: Callable, jvp: Callable, x, *, method: str = "central", rtol: f
                         found=columns[0].shape if columns else None)
         return _report((result,), method, fn.calls, "full", "Jacobian-vector products")
     directions = _directions(x, seed, probes)
-    measured = [along(fn, w, _method(method)) for w in directions]
+    values, errors = _along_each(fn, directions, method)
     products = [np.asarray(_call(jvp, (x.copy(), w.copy()), "jvp")) for w in directions]
     a = np.stack(products) if all(p.shape == fn.y.shape for p in products) else None
-    result = _judge("jvp", a, np.stack([m[0] for m in measured]), np.stack([m[1] for m in measured]), rtol, atol,
+    result = _judge("jvp", a, values, errors, rtol, atol,
                     along_directions=True, expected=f"shape {fn.y.shape}", found=products[0].shape)
     return _report((result,), method, fn.calls, "probe", "Jacobian-vector products")
 
@@ -201,15 +201,14 @@ def check_hvp(grad: Callable, hvp: Callable, params: Any, *, method: str = "cent
         results = [_as_transposed(r, transposed, p) for r in results]
         return _report(tuple(results), method, fn.calls, "full", "Hessian-vector products", "grad")
     directions = _directions(x, seed, probes)
-    measured = [along(fn, w, _method(method)) for w in directions]
+    values, errors = _along_each(fn, directions, method)
     products = [product(_call(hvp, (p.build(split(x.copy())), p.build(split(w.copy()))), "hvp")) for w in directions]
     results = []
     for i, name in enumerate(p.names):
         part = slice(int(np.sum(sizes[:i])), int(np.sum(sizes[:i + 1])))
         shape = (probes,) + p.arrays[i].shape
         results.append(_judge(name, np.stack([q[part] for q in products]).reshape(shape),
-                              np.stack([m[0][part] for m in measured]).reshape(shape),
-                              np.stack([m[1][part] for m in measured]).reshape(shape), rtol, atol,
+                              values[:, part].reshape(shape), errors[:, part].reshape(shape), rtol, atol,
                               along_directions=True))
     results = [_as_transposed(r, transposed, p) for r in results]
     return _report(tuple(results), method, fn.calls, "probe", "Hessian-vector products", "grad")
@@ -281,6 +280,12 @@ def _directions(x: np.ndarray, seed: int, count: int) -> list[np.ndarray]:
     """Seeded Gaussian directions scaled like the entries, max(1, |x|)."""
     rng = np.random.default_rng([seed, 0])
     return [rng.standard_normal(x.shape) * np.maximum(1.0, np.abs(x)) for _ in range(count)]
+
+
+def _along_each(fn: VectorFunction, directions: list[np.ndarray], method: str) -> tuple[np.ndarray, np.ndarray]:
+    """D_w f and its error for every direction w, stacked: shape (directions,) + f(x).shape."""
+    measured = [along(fn, w, _method(method)) for w in directions]
+    return np.stack([m[0] for m in measured]), np.stack([m[1] for m in measured])
 
 
 def _basis(x: np.ndarray) -> list[np.ndarray]:

@@ -18,7 +18,7 @@ from .diagnosis import (
     located_by_group_testing,
     wrong_values,
 )
-from .numerics.compare import chunks, compare
+from .numerics.compare import chunks, compare, largest
 from .numerics.full import measure_full
 from .numerics.params import Params
 from .numerics.plan import LOW_PRECISION, Plan
@@ -72,7 +72,7 @@ def _full_result(point: Point, index: int, name: str, a: np.ndarray | None, shap
     return ParamResult(name=name, ok=diagnosis.kind == Kind.OK, kind=diagnosis.kind, shape=shape,
                        grad_shape=None if a is None else a.shape, size=size, mismatched=mismatched,
                        max_abs_error=max_abs, max_rel_error=max_rel, hint=diagnosis.hint,
-                       detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, _largest(numerical)),
+                       detail={**measured.detail, **diagnosis.detail}, detectable=_detectable(tol, largest(numerical)),
                        analytic=a, numerical=numerical, rel_error=rel,
                        wrong_entries=None if diagnosis.kind == Kind.OK else evidence.mismatched, excess=excess)
 
@@ -140,11 +140,6 @@ def _detectable(tol, size: float | None) -> float:
     if size is None or largest == -np.inf:
         return float("inf")
     return largest / size if size > 0 else float("inf")
-
-
-def _largest(a: np.ndarray) -> float:
-    a = a.reshape(-1)
-    return max((float(np.abs(a[s]).max()) for s in chunks(a.size)), default=0.0)
 
 
 def _entry_values(point: Point, index: int, name: str, af: np.ndarray, shape, indices) -> list[dict[str, Any]]:

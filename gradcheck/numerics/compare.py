@@ -51,6 +51,12 @@ def chunks(size: int) -> Iterator[slice]:
     return (slice(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK))
 
 
+def largest(a: np.ndarray) -> float:
+    """max |a| over every entry, a chunk at a time (0 for an empty array, nan when an entry is)."""
+    a = np.reshape(a, -1)
+    return float(np.max([np.abs(a[s]).max() for s in chunks(a.size)], initial=0.0))
+
+
 def same_values(a: np.ndarray, b: np.ndarray) -> bool:
     """``np.array_equal(a, b, equal_nan=True)`` a chunk at a time, without its whole-array temporaries."""
     if np.shape(a) != np.shape(b):
@@ -80,7 +86,7 @@ def tolerances(numerical: np.ndarray, error: np.ndarray, analytic_dtype, rtol: f
                atol: float = 0.0) -> np.ndarray:
     """:func:`tolerance` of a whole flat parameter, at the scale of its largest entry, a chunk at a time, kept as
     :func:`stored` values."""
-    scale = float(np.max([np.abs(numerical[s]).max() for s in chunks(numerical.size)], initial=0.0))  # as one call
+    scale = largest(numerical)  # as one call of tolerance would take it
     out = np.empty(numerical.size, dtype=STORED)
     for s in chunks(numerical.size):
         out[s] = stored(tolerance(numerical[s], error[s], analytic_dtype, rtol, atol, scale=scale))

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .compare import Comparison, chunks, comparable, compare, stored, tolerance, tolerances
+from .compare import Comparison, chunks, comparable, compare, largest, stored, tolerance, tolerances
 from .nearby import Nearby
 from .numdiff import Refined, central, richardson
 from .plan import LOW_PRECISION
@@ -96,11 +96,6 @@ def _first_pass(point: Point, index: int, name: str, af: np.ndarray | None, a_dt
     return value, error, kept
 
 
-def _largest(value: np.ndarray) -> float:
-    """max |value|: the scale :func:`tolerance` takes by default, a chunk at a time."""
-    return float(np.max([np.abs(value[s]).max() for s in chunks(value.size)], initial=0.0))
-
-
 def _mismatched(af: np.ndarray, value: np.ndarray, tol: np.ndarray) -> np.ndarray:
     out = np.empty(af.size, dtype=bool)
     for s in chunks(af.size):
@@ -166,7 +161,7 @@ def _own_steps(point: Point, index: int, name: str, af: np.ndarray, a_dtype, kep
     now = idx[smooth]
     value[now], error[now] = found.value[smooth], found.error[smooth]
     tol[now] = stored(tolerance(value[now], error[now], a_dtype, point.options.rtol, point.options.atol,
-                                _largest(value)))
+                                largest(value)))
     wrong[now] = np.abs(af[now] - value[now]) > tol[now]
     detail = dict(look.detail)
     by_rule = {rule: np.setdiff1d(indices, now) for rule, indices in look.by_rule.items()}
@@ -224,7 +219,7 @@ def second_look(point: Point, index: int, name: str, af: np.ndarray, a_dtype, h:
     idx = np.flatnonzero(mismatched)
     refined, value, error = _remeasure(point, index, name, af, h, idx, value, error, fplus, fminus)
     tol[idx] = stored(tolerance(value[idx], error[idx], a_dtype, point.options.rtol, point.options.atol,
-                                _largest(value)))
+                                largest(value)))
     diff = np.abs(af[idx] - value[idx])
     still = diff > tol[idx]
     low, high = np.minimum(refined.left, refined.right), np.maximum(refined.left, refined.right)
@@ -299,6 +294,6 @@ def _rounding_only(point: Point, index: int, af: np.ndarray, a_dtype, idx: np.nd
     if a64 is None or a64.size != af.size:
         return np.zeros(idx.size, dtype=bool)
     a64 = a64.reshape(-1).astype(np.float64)[idx]
-    tol64 = tolerance(value[idx], error[idx], np.float64, None, point.options.atol, _largest(value))
+    tol64 = tolerance(value[idx], error[idx], np.float64, None, point.options.atol, largest(value))
     rounding = tolerance(a64, 0.0, a_dtype, point.options.rtol, point.options.atol)
     return (np.abs(a64 - value[idx]) <= tol64) & (np.abs(af[idx] - a64) <= rounding)
